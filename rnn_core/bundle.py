@@ -1,0 +1,172 @@
+"""Model bundles: one folder per trained model.
+
+    assets/models/<name>/
+        config.json          cell, sizes, language, max_len and the SHA-256 of every other file
+        weights.safetensors  tensors only: safetensors cannot carry code, so loading never runs any
+        vocab.json           the Vocab
+        metrics.json         the metrics card (data, split, accuracy, date, command)
+
+Any problem with a bundle raises BundleError naming the file, so the CLI and the app can say what is wrong.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from .errors import BundleError
+from .model import CELLS, SentimentRNN
+from .text import Vocab
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "assets" / "models"
+FORMAT = "rnn-lens-bundle/1"
+WEIGHTS, VOCAB, METRICS, CONFIG = "weights.safetensors", "vocab.json", "metrics.json", "config.json"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_INT_KEYS = ("vocab_size", "emb_dim", "hidden_dim", "max_len")
+
+
+@dataclass
+class Bundle:
+    name: str
+    path: Path
+    config: dict
+    vocab: Vocab
+    model: SentimentRNN
+    metrics: dict
+
+    @property
+    def cell(self) -> str:
+        return self.config["cell"]
+
+    @property
+    def lang(self) -> str:
+        return self.config["lang"]
+
+    @property
+    def max_len(self) -> int:
+        return self.config["max_len"]
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def save_bundle(path: Path, model: SentimentRNN, vocab: Vocab, config: dict, metrics: dict) -> Path:
+    """Write a bundle folder. `config` needs at least `lang` and `max_len`; sizes are read off the model."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
+    save_file(state, str(path / WEIGHTS))
+    vocab.save(path / VOCAB)
+    (path / METRICS).write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    cfg = {"format": FORMAT, **config, "cell": model.cell, "vocab_size": len(vocab),
+           "emb_dim": model.embedding.embedding_dim, "hidden_dim": model.hidden_dim,
+           "readout": "last_token", "files": {f: _sha256((path / f).read_bytes()) for f in (WEIGHTS, VOCAB, METRICS)}}
+    (path / CONFIG).write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    """A shipped bundle's folder by name ('en-lstm'), or any folder given as a path."""
+    s = str(name_or_path)
+    if _NAME.match(s) and not Path(s).is_dir():
+        path = MODELS_DIR / s
+        if not path.is_dir():
+            known = ", ".join(shipped_names()) or "none"
+            raise BundleError(f"Unknown model '{s}'. Shipped models: {known}.")
+        return path
+    path = Path(s)
+    if not path.is_dir():
+        raise BundleError(f"Model folder not found: {path}")
+    return path
+
+
+def shipped_names() -> list[str]:
+    return sorted(p.name for p in MODELS_DIR.glob("*") if (p / CONFIG).is_file()) if MODELS_DIR.is_dir() else []
+
+
+def _read_json(path: Path) -> dict:
+    if not path.is_file():
+        raise BundleError(f"{path.name} is missing from the model folder {path.parent}")
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BundleError(f"{path} is not valid JSON ({e.__class__.__name__}); the file is damaged") from None
+    if not isinstance(data, dict):
+        raise BundleError(f"{path} must hold a JSON object")
+    return data
+
+
+def read_config(path: Path) -> dict:
+    """The validated config.json of a bundle folder (cheap: reads no weights)."""
+    cfg = _read_json(path / CONFIG)
+    problems = []
+    if cfg.get("format") != FORMAT:
+        problems.append(f"format is {cfg.get('format')!r}, expected {FORMAT!r}")
+    if cfg.get("cell") not in CELLS:
+        problems.append(f"cell must be one of {CELLS}")
+    problems += [f"{k} must be a positive integer" for k in _INT_KEYS
+                 if not isinstance(cfg.get(k), int) or isinstance(cfg.get(k), bool) or cfg[k] <= 0]
+    if not isinstance(cfg.get("lang"), str):
+        problems.append("lang must be a string")
+    files = cfg.get("files")
+    if not isinstance(files, dict) or set(files) != {WEIGHTS, VOCAB, METRICS}:
+        problems.append(f"files must list the checksums of {WEIGHTS}, {VOCAB} and {METRICS}")
+    if problems:
+        raise BundleError(f"{path / CONFIG} is invalid: " + "; ".join(problems))
+    return cfg
+
+
+def load_model(name_or_path: str | Path) -> Bundle:
+    """Load and check a bundle. Raises BundleError (naming the file) for anything missing, damaged or inconsistent."""
+    path = resolve(name_or_path)
+    cfg = read_config(path)
+    blobs = {}
+    for fname, digest in cfg["files"].items():
+        f = path / fname
+        if not f.is_file():
+            raise BundleError(f"{fname} is missing from the model folder {path}")
+        blobs[fname] = f.read_bytes()
+        if _sha256(blobs[fname]) != digest:
+            raise BundleError(f"{f} does not match its checksum in {CONFIG}: the file is truncated or was modified")
+    try:
+        vocab = Vocab.from_json(blobs[VOCAB].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise BundleError(f"{path / VOCAB} is not a valid vocabulary: {e}") from None
+    if len(vocab) != cfg["vocab_size"]:
+        raise BundleError(f"{path / VOCAB} has {len(vocab)} tokens but {CONFIG} says {cfg['vocab_size']}")
+    metrics = _read_json(path / METRICS)
+    model = SentimentRNN(cfg["vocab_size"], cfg["cell"], cfg["emb_dim"], cfg["hidden_dim"])
+    try:
+        state = load_file(str(path / WEIGHTS))
+    except Exception as e:  # safetensors raises its own error types for any malformed file
+        raise BundleError(f"{path / WEIGHTS} is not a readable safetensors file ({e})") from None
+    expected = model.state_dict()
+    if set(state) != set(expected) or any(state[k].shape != expected[k].shape for k in expected):
+        raise BundleError(f"{path / WEIGHTS} does not fit the shapes in {CONFIG} (vocabulary or sizes differ)")
+    if not all(torch.isfinite(v).all() for v in state.values()):
+        raise BundleError(f"{path / WEIGHTS} contains NaN or infinite weights")
+    model.load_state_dict(state)
+    model.eval()
+    return Bundle(cfg.get("name", path.name), path, cfg, vocab, model, metrics)
+
+
+def list_bundles() -> list[dict]:
+    """One summary per shipped bundle, from config and metrics card only; a broken one reports its error."""
+    rows = []
+    for name in shipped_names():
+        path = MODELS_DIR / name
+        try:
+            cfg, metrics = read_config(path), _read_json(path / METRICS)
+            rows.append({"name": name, "lang": cfg["lang"], "cell": cfg["cell"],
+                         "test_accuracy": metrics.get("test_accuracy"), "val_accuracy": metrics.get("val_accuracy"),
+                         "baseline_test_accuracy": metrics.get("baseline", {}).get("test_accuracy"),
+                         "vocab_size": cfg["vocab_size"]})
+        except BundleError as e:
+            rows.append({"name": name, "lang": None, "cell": None, "test_accuracy": None, "error": str(e)})
+    return rows

