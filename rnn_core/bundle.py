@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,11 @@ from .model import CELLS, SentimentRNN
 from .text import Vocab
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "assets" / "models"
+
+
+def models_dir() -> Path:
+    """Where shipped bundles are found by name: assets/models, or $RNN_LENS_MODELS (tests, other deployments)."""
+    return Path(os.environ.get("RNN_LENS_MODELS") or MODELS_DIR)
 FORMAT = "rnn-lens-bundle/1"
 WEIGHTS, VOCAB, METRICS, CONFIG = "weights.safetensors", "vocab.json", "metrics.json", "config.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -75,7 +81,7 @@ def resolve(name_or_path: str | Path) -> Path:
     """A shipped bundle's folder by name ('en-lstm'), or any folder given as a path."""
     s = str(name_or_path)
     if _NAME.match(s) and not Path(s).is_dir():
-        path = MODELS_DIR / s
+        path = models_dir() / s
         if not path.is_dir():
             known = ", ".join(shipped_names()) or "none"
             raise BundleError(f"Unknown model '{s}'. Shipped models: {known}.")
@@ -87,7 +93,8 @@ def resolve(name_or_path: str | Path) -> Path:
 
 
 def shipped_names() -> list[str]:
-    return sorted(p.name for p in MODELS_DIR.glob("*") if (p / CONFIG).is_file()) if MODELS_DIR.is_dir() else []
+    root = models_dir()
+    return sorted(p.name for p in root.glob("*") if (p / CONFIG).is_file()) if root.is_dir() else []
 
 
 def _read_json(path: Path) -> dict:
@@ -160,7 +167,7 @@ def list_bundles() -> list[dict]:
     """One summary per shipped bundle, from config and metrics card only; a broken one reports its error."""
     rows = []
     for name in shipped_names():
-        path = MODELS_DIR / name
+        path = models_dir() / name
         try:
             cfg, metrics = read_config(path), _read_json(path / METRICS)
             rows.append({"name": name, "lang": cfg["lang"], "cell": cfg["cell"],

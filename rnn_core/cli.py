@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import fields, replace
 from pathlib import Path
 
-from .bundle import MODELS_DIR, list_bundles, load_model
+from .bundle import MODELS_DIR, list_bundles, load_model, models_dir
 from .data import read_labelled_csv
 from .errors import InputError, RnnLensError
 from .model import CELLS
@@ -36,7 +36,7 @@ def cmd_models(args) -> None:
         print(json.dumps(rows, ensure_ascii=False))
         return
     if not rows:
-        print(f"No models in {MODELS_DIR}. Train them with: python -m rnn_core train --all")
+        print(f"No models in {models_dir()}. Train them with: python -m rnn_core train --all")
     for r in rows:
         if "error" in r:
             print(f"{r['name']:<10} BROKEN: {r['error']}")
@@ -62,7 +62,7 @@ def cmd_trace(args) -> None:
     b = load_model(args.model)
     tr = trace(b.model, b.vocab, _text(args), b.max_len)
     if args.json:
-        print(json.dumps({"model": b.name, **tr.to_dict()}, ensure_ascii=False))
+        print(tr.to_json(model=b.name))
         return
     for t, tok in enumerate(tr.tokens):
         mark = " (unknown)" if tr.unknown[t] else ""

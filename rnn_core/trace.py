@@ -96,8 +96,9 @@ class Trace:
         d["gates"] = {k: v.tolist() for k, v in self.gates.items()}
         return d
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False)
+    def to_json(self, **extra) -> str:
+        """The trace as JSON; `extra` keys (e.g. model=...) come first."""
+        return json.dumps({**extra, **self.to_dict()}, ensure_ascii=False)
 
     def to_csv(self) -> str:
         """One row per token: position, token, id, unknown flag, prefix probability, then every unit of h, c and

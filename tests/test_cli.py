@@ -39,7 +39,8 @@ def test_trace_json_has_every_step(tiny_bundle):
     assert len(out["prefix_p"]) == 2 and out["prefix_p"][-1] == out["probability"]
 
 
-@pytest.mark.parametrize("text", ["😀😀 great", "<script>alert(1)</script>", "bad\x07\u200bmovie", "это отличный фильм"])
+@pytest.mark.parametrize("text", ["😀😀 great", "<script>alert(1)</script>", "bad\x07\u200bmovie",
+                                  "это отличный фильм"])
 def test_odd_text_classifies_normally(tiny_bundle, text):
     r = run("predict", "--model", tiny_bundle, "--json", text)
     assert r.returncode == 0 and 0 <= json.loads(r.stdout)["probability"] <= 1

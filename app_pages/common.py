@@ -1,0 +1,77 @@
+"""Layout pieces shared by the pages: the UI-language switch, the sentence controls, cached model loading.
+State that should survive a shared link (text, language, cell, UI language) is bound to the URL's query params."""
+from __future__ import annotations
+
+import streamlit as st
+
+from rnn_core import BundleError, detect_lang, load_model
+from rnn_core.bundle import models_dir
+from rnn_core.i18n import LANGS, t
+
+CELLS = ("rnn", "lstm", "gru")
+DEFAULT_TEXT = "the acting is good, but the plot is not good at all"
+EXAMPLES = ["good", "not good", "a terrible boring mess", "a funny, touching and wonderful film",
+            "это отличный фильм", "фильм не очень хороший", "скучно и ужасно"]
+
+__all__ = ["t", "ui_language", "current_ui", "sentence_controls", "get_bundle", "model_name", "sidebar_about"]
+
+
+# Bound widgets keep their *displayed* option in the URL, so options are short, stable labels (no format_func):
+# ?ui=RU&cell=GRU&lang=AUTO&text=...
+
+
+def ui_language() -> str:
+    """The RU/EN switch at the top of the sidebar; returns 'en' or 'ru'."""
+    choice = st.sidebar.segmented_control("🌐", [x.upper() for x in LANGS], default="EN", key="ui",
+                                          bind="query-params", required=True, label_visibility="collapsed")
+    return (choice or "EN").lower()
+
+
+def current_ui() -> str:
+    return (st.session_state.get("ui") or "EN").lower()
+
+
+def sidebar_about(ui: str) -> None:
+    st.sidebar.markdown(t("sidebar_about", ui))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _load(name: str, root: str):  # root is part of the key: tests and deployments may point elsewhere
+    return load_model(name)
+
+
+def get_bundle(name: str):
+    """(bundle, None) or (None, message). Loaded once per process; a broken bundle is reported, not cached."""
+    try:
+        return _load(name, str(models_dir())), None
+    except BundleError as e:
+        return None, str(e)
+
+
+def model_name(lang: str, cell: str) -> str:
+    return f"{lang}-{cell}"
+
+
+def _use_example():
+    choice = st.session_state.get("example")
+    if choice:
+        st.session_state["text"] = choice
+    st.session_state["example"] = None
+
+
+def sentence_controls(ui: str) -> tuple[str, str, str]:
+    """Text box, examples, text language (auto-detected unless chosen) and cell. Returns (text, lang, cell)."""
+    text = st.text_area(t("text_label", ui), value=DEFAULT_TEXT, key="text", bind="query-params",
+                        placeholder=t("text_placeholder", ui), height=90) or ""
+    st.pills(t("examples", ui), EXAMPLES, key="example", on_change=_use_example)
+    detected = detect_lang(text)
+    left, right = st.columns(2)
+    with left:
+        choice = st.segmented_control(t("text_lang", ui), ("AUTO", "EN", "RU"), default="AUTO", key="lang",
+                                      bind="query-params", required=True,
+                                      help=t("lang_auto", ui, language=t(f"lang_{detected}", ui)))
+    with right:
+        cell = st.segmented_control(t("cell", ui), [c.upper() for c in CELLS], default="LSTM", key="cell",
+                                    bind="query-params", required=True, help=t("cell_help", ui))
+    lang = detected if choice in (None, "AUTO") else choice.lower()
+    return text, lang, (cell or "LSTM").lower()

@@ -1,0 +1,104 @@
+"""Main page: type a sentence, see its sentiment, watch the memory change word by word."""
+import shlex
+
+import streamlit as st
+
+from app_pages.common import CELLS, current_ui, get_bundle, model_name, sentence_controls, t
+from rnn_core import InputError, trace
+from rnn_core.figures.memory import compare_curves, memory_animation, standalone_html, state_heatmap
+from rnn_core.report import CELL_NAMES, architecture_rows, steps
+from rnn_core.safe_html import token_chips
+
+ui = current_ui()
+st.title(t("page_memory", ui))
+st.markdown(t("intro", ui))
+text, lang, cell = sentence_controls(ui)
+name = model_name(lang, cell)
+bundle, error = get_bundle(name)
+
+
+def result(tr, b):
+    positive = tr.label == "positive"
+    word = t("positive" if positive else "negative", ui)
+    color = "green" if positive else "red"
+    acc = b.metrics.get("test_accuracy")
+    st.markdown(f"### {t('sentiment', ui)}: :{color}[{word}] · {t('probability', ui)} = {tr.p:.3f}")
+    st.progress(tr.p)
+    st.caption(t("sidebar_model", ui, name=b.name, acc="n/a" if acc is None else f"{acc:.1%}"))
+
+
+def page():
+    if error:
+        st.error(t("model_error", ui, name=name, error=error))
+        return
+    try:
+        tr = trace(bundle.model, bundle.vocab, text, bundle.max_len)
+    except InputError:
+        st.info(t("empty_text", ui))
+        return
+    result(tr, bundle)
+    st.caption(t("tokens_caption", ui, n=len(tr.tokens)))
+    st.html(token_chips(tr.tokens, tr.unknown, unknown_title="⟨unk⟩"))
+    if tr.truncated:
+        st.warning(t("truncated", ui, n=tr.n_total, max_len=bundle.max_len))
+    if all(tr.unknown):
+        st.info(t("all_unknown", ui))
+
+    fig = memory_animation(tr, ui)
+    tab_mem, tab_cmp, tab_how, tab_dl = st.tabs([t("tab_memory", ui), t("tab_compare", ui), t("tab_how", ui),
+                                                 t("tab_download", ui)])
+    with tab_mem:
+        st.plotly_chart(fig, theme=None, key="memory_chart", config={"displayModeBar": False})
+        st.caption(t("memory_legend", ui, h=tr.h.shape[1]))
+        if tr.c is not None:
+            st.caption(t("cell_state_note", ui))
+    with tab_cmp:
+        st.caption(t("compare_intro", ui))
+        traces = {}
+        cols = st.columns(len(CELLS))
+        for col, c in zip(cols, CELLS):
+            b, err = get_bundle(model_name(lang, c))
+            with col:
+                if err:
+                    st.warning(t("compare_missing", ui, name=model_name(lang, c)))
+                    continue
+                traces[c] = trace(b.model, b.vocab, text, b.max_len)
+                word = t(traces[c].label, ui)
+                st.metric(CELL_NAMES[c], word, f"P(+) = {traces[c].p:.3f}",
+                          delta_color="normal" if traces[c].label == "positive" else "inverse")
+        if traces:
+            st.plotly_chart(compare_curves(traces, ui), theme=None, key="compare_curves",
+                            config={"displayModeBar": False})
+            for col, (c, tr_c) in zip(st.columns(len(traces)), traces.items()):
+                with col:
+                    st.plotly_chart(state_heatmap(tr_c, ui, CELL_NAMES[c]), theme=None, key=f"heat_{c}",
+                                    config={"displayModeBar": False})
+    with tab_how:
+        st.caption(t("how_intro", ui))
+        st.table(architecture_rows(bundle, ui))
+        s = steps(tr, bundle)
+        st.subheader(t("how_steps_title", ui))
+        st.markdown(t("how_step1", ui, n=s["n"]))
+        st.dataframe([{t("how_col_token", ui): tok, t("how_col_id", ui): i, t("how_col_unknown", ui): u}
+                      for tok, i, u in s["ids"]], hide_index=True, height=min(35 * (s["n"] + 1) + 3, 300))
+        st.markdown(t("how_step2", ui, e=s["e"], shape=s["emb_shape"]))
+        st.code(str(s["emb_first"])[:-1] + ", …]", language=None)
+        st.markdown(t("how_step3", ui, cell=s["cell"], t=s["n"], shape=s["rnn_shape"]))
+        st.markdown(t("how_step4", ui, t=s["n"], h=s["h"]))
+        st.code(str(s["h_last"])[:-1] + ", …]", language=None)
+        st.markdown(t("how_step5", ui, h=s["h"], logit=s["logit"], p=s["p"], label=t(s["label"], ui)))
+    with tab_dl:
+        st.caption(t("dl_intro", ui))
+        c1, c2, c3 = st.columns(3)
+        c1.download_button(t("dl_csv", ui), data=tr.to_csv, file_name=f"trace-{name}.csv", mime="text/csv",
+                           on_click="ignore")
+        c2.download_button(t("dl_json", ui), data=lambda: tr.to_json(model=name), file_name=f"trace-{name}.json",
+                           mime="application/json", on_click="ignore")
+        c3.download_button(t("dl_html", ui), data=lambda: standalone_html(fig), file_name=f"memory-{name}.html",
+                           mime="text/html", on_click="ignore")
+        st.caption(t("dl_cli", ui))
+        st.code(f"python -m rnn_core trace --model {name} --json {shlex.quote(text.strip()[:500])}",
+                language="bash")
+
+
+page()

@@ -1,0 +1,155 @@
+"""Figures of the network's memory: the animated heatmap of h_t (and c_t) with the prefix-probability curve, and
+the side-by-side comparison of the three cells.
+
+Figures are plain dicts (Plotly's JSON). The animation sends each matrix once: a frame only moves a grey mask over
+the words not yet read and the marker on the curve, so the payload grows as O(T·H), not O(T²·H).
+"""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+from ..i18n import t
+from ..trace import Trace
+
+COLORSCALE = "RdBu_r"  # diverging: blue = negative, white = 0, red = positive
+MASK = "rgba(238,238,238,0.93)"
+CELL_COLORS = {"rnn": "#7f7f7f", "lstm": "#1f77b4", "gru": "#d62728"}
+DIGITS = 3  # colour needs no more: [-1, 1] in steps of 0.001
+
+
+def label(token: str) -> str:
+    """A token as Plotly text. Plotly renders a small subset of HTML in labels, so < > & are escaped; a token never
+    contains a tag anyway (the tokenizer splits < and > off), this is belt and braces."""
+    return html.escape(token, quote=False)
+
+
+def _z(matrix: np.ndarray) -> list:
+    """Time-first (T, H) → rows = units, columns = words, rounded for the wire."""
+    return np.round(matrix.T.astype(float), DIGITS).tolist()
+
+
+def _mask_x(t_shown: int, n: int) -> list[float]:
+    """x of the grey rectangle covering words t_shown+1..n (empty when all are shown)."""
+    a, b = t_shown + 0.5, n - 0.5
+    return [a, b, b, a]
+
+
+def memory_animation(tr: Trace, lang: str = "en", frame_ms: int = 450) -> dict:
+    """The hidden state (and LSTM cell state) as a heatmap over words × units, with P(positive) after each prefix
+    below it; a slider and ▶ reveal one more word per frame."""
+    n, h = len(tr.tokens), tr.h.shape[1]
+    ticks = [label(tok) for tok in tr.tokens]
+    panels = [("h", tr.h, 1.0)]
+    if tr.c is not None:
+        panels.append(("c", tr.c, max(1.0, float(np.ceil(np.abs(tr.c).max())))))
+    # Stack: heatmaps on top, the probability curve at the bottom, sharing the one x axis (the words).
+    curve_top = 0.26
+    gap = 0.06
+    span = (1 - curve_top - gap * len(panels)) / len(panels)
+    layout = {
+        "height": 420 + 180 * (len(panels) - 1),
+        "margin": {"l": 60, "r": 20, "t": 30, "b": 90},
+        "xaxis": {"anchor": "y", "tickmode": "array", "tickvals": list(range(n)), "ticktext": ticks,
+                  "tickangle": -45 if n > 8 else 0, "range": [-0.5, n - 0.5], "title": {"text": t("fig_token", lang)}},
+        "yaxis": {"domain": [0, curve_top], "range": [-0.02, 1.02], "title": {"text": "P(+)"},
+                  "tickvals": [0, 0.5, 1], "fixedrange": True},
+        "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": 0.5, "y1": 0.5,
+                    "line": {"dash": "dot", "width": 1, "color": "#999"}}],
+        "annotations": [],
+        "showlegend": False,
+        "hovermode": "closest",
+    }
+    data = []
+    mask_traces = []
+    for k, (name, matrix, zmax) in enumerate(panels):
+        axis = f"y{k + 2}"
+        top = 1 - k * (span + gap)
+        layout[f"yaxis{k + 2}"] = {"domain": [top - span, top], "range": [-0.5, h - 0.5], "fixedrange": True,
+                                   "title": {"text": t("fig_unit", lang)}, "zeroline": False}
+        layout["annotations"].append({"text": t(f"fig_{name}", lang), "xref": "paper", "yref": "paper", "x": 0,
+                                      "y": top, "xanchor": "left", "yanchor": "bottom", "showarrow": False})
+        coloraxis = "coloraxis" if k == 0 else "coloraxis2"
+        layout[coloraxis] = {"cmin": -zmax, "cmax": zmax, "colorscale": COLORSCALE,
+                             "colorbar": {"title": {"text": f"{name}: {t('fig_activation', lang)}"},
+                                          "len": span, "y": top - span / 2, "thickness": 12,
+                                          "tickvals": [-zmax, 0, zmax]}}
+        data.append({"type": "heatmap", "z": _z(matrix), "xaxis": "x", "yaxis": axis.replace("yaxis", "y"),
+                     "coloraxis": coloraxis, "hovertemplate": "t=%{x} unit=%{y}: %{z}<extra></extra>"})
+        mask_traces.append({"type": "scatter", "x": _mask_x(n - 1, n), "y": [-0.5, -0.5, h - 0.5, h - 0.5],
+                            "yaxis": axis, "fill": "toself", "fillcolor": MASK, "mode": "none",
+                            "hoverinfo": "skip"})
+    p = np.round(tr.prefix_p.astype(float), 4).tolist()
+    data.append({"type": "scatter", "x": list(range(n)), "y": p, "mode": "lines+markers", "yaxis": "y",
+                 "line": {"color": "#555"}, "marker": {"size": 5}, "customdata": ticks,
+                 "hovertemplate": "%{customdata}: P(+)=%{y:.3f}<extra></extra>"})
+    mask_traces.append({"type": "scatter", "x": _mask_x(n - 1, n), "y": [-0.02, -0.02, 1.02, 1.02], "yaxis": "y",
+                        "fill": "toself", "fillcolor": MASK, "mode": "none", "hoverinfo": "skip"})
+    cursor = {"type": "scatter", "x": [n - 1], "y": [p[-1]], "yaxis": "y", "mode": "markers",
+              "marker": {"size": 13, "color": "#111", "symbol": "diamond"}, "hoverinfo": "skip"}
+    data += mask_traces + [cursor]
+    moving = list(range(len(data) - len(mask_traces) - 1, len(data)))
+    frames = [{"name": str(i), "traces": moving,
+               "data": [{"x": _mask_x(i, n)} for _ in mask_traces] + [{"x": [i], "y": [p[i]]}]}
+              for i in range(n)]
+    step_args = {"mode": "immediate", "frame": {"duration": 0, "redraw": False}}
+    layout["sliders"] = [{"active": n - 1, "pad": {"t": 60}, "currentvalue": {"prefix": t("fig_after", lang)},
+                          "transition": {"duration": 0},
+                          "steps": [{"method": "animate", "label": ticks[i], "args": [[str(i)], step_args]}
+                                    for i in range(n)]}]
+    play = {"frame": {"duration": frame_ms, "redraw": False}, "transition": {"duration": 0}, "mode": "immediate",
+            "fromcurrent": False}
+    layout["updatemenus"] = [{"type": "buttons", "direction": "left", "x": 0, "y": 0, "xanchor": "right",
+                              "yanchor": "top", "pad": {"t": 60, "r": 10}, "showactive": False,
+                              "buttons": [{"label": t("fig_play", lang), "method": "animate",
+                                           "args": [[f["name"] for f in frames], play]},
+                                          {"label": t("fig_pause", lang), "method": "animate",
+                                           "args": [[None], step_args]}]}]
+    return {"data": data, "layout": layout, "frames": frames}
+
+
+def compare_curves(traces: dict[str, Trace], lang: str = "en") -> dict:
+    """P(positive) after each word for several cells on one chart (they share the tokens)."""
+    first = next(iter(traces.values()))
+    ticks = [label(tok) for tok in first.tokens]
+    data = [{"type": "scatter", "name": cell.upper(), "x": list(range(len(tr.tokens))),
+             "y": np.round(tr.prefix_p.astype(float), 4).tolist(), "mode": "lines+markers",
+             "line": {"color": CELL_COLORS.get(cell)}, "hovertemplate": f"{cell.upper()}: %{{y:.3f}}<extra></extra>"}
+            for cell, tr in traces.items()]
+    layout = {"height": 320, "margin": {"l": 50, "r": 20, "t": 40, "b": 80},
+              "title": {"text": t("fig_compare_curves", lang)},
+              "xaxis": {"tickmode": "array", "tickvals": list(range(len(ticks))), "ticktext": ticks,
+                        "tickangle": -45 if len(ticks) > 8 else 0},
+              "yaxis": {"range": [-0.02, 1.02], "title": {"text": "P(+)"}},
+              "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0.5, "y1": 0.5,
+                          "line": {"dash": "dot", "width": 1, "color": "#999"}}],
+              "legend": {"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"}}
+    return {"data": data, "layout": layout}
+
+
+def state_heatmap(tr: Trace, lang: str = "en", title: str = "") -> dict:
+    """A static heatmap of h_t, for side-by-side comparison (same fixed scale as the animation)."""
+    ticks = [label(tok) for tok in tr.tokens]
+    return {"data": [{"type": "heatmap", "z": _z(tr.h), "zmin": -1, "zmax": 1, "colorscale": COLORSCALE,
+                      "showscale": False, "hovertemplate": "t=%{x} unit=%{y}: %{z}<extra></extra>"}],
+            "layout": {"height": 300, "margin": {"l": 40, "r": 10, "t": 40, "b": 70}, "title": {"text": title},
+                       "xaxis": {"tickmode": "array", "tickvals": list(range(len(ticks))), "ticktext": ticks,
+                                 "tickangle": -45 if len(ticks) > 8 else 0},
+                       "yaxis": {"title": {"text": t("fig_unit", lang)}}}}
+
+
+def raw_matrix_bytes(tr: Trace) -> int:
+    """Size of the matrices the animation shows (h, and c for LSTM) as compact JSON at the precision the figure
+    uses: the yardstick for the animation's payload."""
+    import json
+
+    mats = [_z(tr.h)] + ([_z(tr.c)] if tr.c is not None else [])
+    return sum(len(json.dumps(m, separators=(",", ":"))) for m in mats)
+
+
+def standalone_html(fig: dict) -> str:
+    """The figure as one HTML file that works offline (plotly.js inlined), animation included."""
+    import plotly.io as pio
+
+    return pio.to_html(fig, include_plotlyjs=True, full_html=True, validate=False, auto_play=False)

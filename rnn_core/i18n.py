@@ -1,0 +1,158 @@
+"""Every string a user reads, in English and Russian: the one home of the UI's words.
+
+`t(key, lang, **values)` looks a string up and fills its {placeholders}. A missing Russian string falls back to
+English, and a test checks that none is missing.
+"""
+from __future__ import annotations
+
+LANGS = ("en", "ru")
+
+S: dict[str, dict[str, str]] = {
+    # app frame
+    "app_title": {"en": "RNN Lens", "ru": "RNN Lens"},
+    "ui_language": {"en": "Interface language", "ru": "Язык интерфейса"},
+    "page_memory": {"en": "Sentiment & memory", "ru": "Тональность и память"},
+    "sidebar_about": {
+        "en": "A recurrent network reads text one word at a time and carries a *memory* — its hidden state — from "
+              "word to word. Here you can watch that memory change.",
+        "ru": "Рекуррентная сеть читает текст по одному слову и переносит *память* — скрытое состояние — от слова "
+              "к слову. Здесь видно, как эта память меняется.",
+    },
+    "sidebar_model": {"en": "Model: **{name}** · test accuracy {acc}",
+                      "ru": "Модель: **{name}** · точность на тесте {acc}"},
+    # input
+    "intro": {
+        "en": "Type a sentence. The network reads it word by word: after each word *x_t* it computes a new memory "
+              "*h_t = f(x_t, h_{t−1})* — 128 numbers — with the same weights at every step. Press ▶ under the "
+              "chart to watch the memory fill up.",
+        "ru": "Введите предложение. Сеть читает его по словам: после каждого слова *x_t* она вычисляет новую память "
+              "*h_t = f(x_t, h_{t−1})* — 128 чисел — с одними и теми же весами на каждом шаге. Нажмите ▶ под "
+              "графиком, чтобы увидеть, как заполняется память.",
+    },
+    "text_label": {"en": "Your sentence", "ru": "Ваше предложение"},
+    "text_placeholder": {"en": "e.g. this is a great film", "ru": "например: это отличный фильм"},
+    "examples": {"en": "Examples", "ru": "Примеры"},
+    "text_lang": {"en": "Language of the text", "ru": "Язык текста"},
+    "lang_auto": {"en": "AUTO picks the model from the letters of the text: Cyrillic → Russian (now: {language}).",
+                  "ru": "AUTO выбирает модель по буквам текста: кириллица → русская (сейчас: {language})."},
+    "lang_en": {"en": "English", "ru": "английский"},
+    "lang_ru": {"en": "Russian", "ru": "русский"},
+    "cell": {"en": "Recurrent cell", "ru": "Рекуррентная ячейка"},
+    "cell_help": {
+        "en": "RNN: plain tanh cell. LSTM: memory cell with input, forget and output gates. GRU: reset and update "
+              "gates, fewer parameters than LSTM.",
+        "ru": "RNN: простая ячейка с tanh. LSTM: ячейка памяти с входными, забывающими и выходными воротами. GRU: "
+              "ворота сброса и обновления, параметров меньше, чем у LSTM.",
+    },
+    # result
+    "positive": {"en": "Positive", "ru": "Положительная"},
+    "negative": {"en": "Negative", "ru": "Отрицательная"},
+    "sentiment": {"en": "Sentiment", "ru": "Тональность"},
+    "probability": {"en": "P(positive)", "ru": "P(положительная)"},
+    "tokens_caption": {
+        "en": "What the model reads: {n} tokens. Dashed chips are unknown words (read as ⟨unk⟩).",
+        "ru": "Что читает модель: токенов — {n}. Пунктиром обведены незнакомые слова (читаются как ⟨unk⟩).",
+    },
+    "empty_text": {"en": "Type a sentence above (or pick an example) to see what the network thinks of it.",
+                   "ru": "Введите предложение выше (или выберите пример), чтобы увидеть, что о нём думает сеть."},
+    "truncated": {
+        "en": "Your text has {n} tokens; the model reads only the first {max_len} (the maximum length of the "
+              "specification). Everything below is about those {max_len}.",
+        "ru": "В тексте {n} токенов; модель читает только первые {max_len} (максимальная длина из спецификации). "
+              "Всё ниже относится к этим {max_len}.",
+    },
+    "all_unknown": {
+        "en": "None of these words is in the model's vocabulary, so the prediction rests on ⟨unk⟩ alone.",
+        "ru": "Ни одного из этих слов нет в словаре модели, так что предсказание держится только на ⟨unk⟩.",
+    },
+    "model_error": {"en": "The model **{name}** cannot be used: {error} Other models and pages still work.",
+                    "ru": "Модель **{name}** недоступна: {error} Остальные модели и страницы работают."},
+    # tabs
+    "tab_memory": {"en": "Memory", "ru": "Память"},
+    "tab_compare": {"en": "Compare RNN · LSTM · GRU", "ru": "Сравнить RNN · LSTM · GRU"},
+    "tab_how": {"en": "How it works", "ru": "Как это работает"},
+    "tab_download": {"en": "Download", "ru": "Скачать"},
+    "memory_legend": {
+        "en": "Each column is the memory after reading that word; each row is one of the {h} hidden units. "
+              "Red = positive activation, blue = negative, white ≈ 0; the scale is fixed to [−1, 1], the range of "
+              "tanh. Greyed-out columns are words not read yet. The lower chart is P(positive) after each prefix: "
+              "watch how one word (\"not\", \"but\") can turn it around.",
+        "ru": "Каждый столбец — память после прочтения слова; каждая строка — один из {h} скрытых нейронов. "
+              "Красный — положительная активация, синий — отрицательная, белый ≈ 0; шкала фиксирована на [−1, 1], "
+              "области значений tanh. Серым закрыты ещё не прочитанные слова. Нижний график — P(положительная) "
+              "после каждого префикса: видно, как одно слово («не», «но») может всё развернуть.",
+    },
+    "cell_state_note": {
+        "en": "LSTM keeps two memories: the hidden state h_t (what it shows) and the cell state c_t (what it "
+              "stores). c_t is not squashed by tanh, so its colour scale is wider.",
+        "ru": "У LSTM две памяти: скрытое состояние h_t (то, что она показывает) и состояние ячейки c_t (то, что "
+              "она хранит). c_t не сжимается tanh, поэтому его шкала шире.",
+    },
+    # figures
+    "fig_token": {"en": "word", "ru": "слово"},
+    "fig_unit": {"en": "hidden unit", "ru": "скрытый нейрон"},
+    "fig_activation": {"en": "activation", "ru": "активация"},
+    "fig_h": {"en": "hidden state h_t", "ru": "скрытое состояние h_t"},
+    "fig_c": {"en": "cell state c_t", "ru": "состояние ячейки c_t"},
+    "fig_prefix": {"en": "P(positive) after each word", "ru": "P(положительная) после каждого слова"},
+    "fig_play": {"en": "▶ Play", "ru": "▶ Пуск"},
+    "fig_pause": {"en": "❚❚ Pause", "ru": "❚❚ Пауза"},
+    "fig_after": {"en": "after: ", "ru": "после: "},
+    "fig_compare_curves": {"en": "P(positive) after each word, three cells",
+                           "ru": "P(положительная) после каждого слова, три ячейки"},
+    # compare
+    "compare_intro": {
+        "en": "The same sentence through the three cells, each trained on the same data and split.",
+        "ru": "Одно и то же предложение через три ячейки, обученные на одних данных и одном разбиении.",
+    },
+    "compare_missing": {"en": "{name}: not available.", "ru": "{name}: недоступна."},
+    # how it works
+    "how_intro": {
+        "en": "The architecture of the specification, filled in with the numbers of the model you are using.",
+        "ru": "Архитектура из спецификации с реальными числами модели, которую вы используете.",
+    },
+    "how_col_stage": {"en": "Stage", "ru": "Этап"},
+    "how_col_what": {"en": "What it does", "ru": "Что делает"},
+    "how_col_shape": {"en": "Sizes", "ru": "Размеры"},
+    "how_col_params": {"en": "Parameters", "ru": "Параметры"},
+    "how_input": {"en": "Input text", "ru": "Входной текст"},
+    "how_input_what": {"en": "word indices from the vocabulary, at most {max_len}, batch first",
+                       "ru": "индексы слов из словаря, не больше {max_len}, batch first"},
+    "how_embedding": {"en": "Embedding", "ru": "Слой эмбеддинга"},
+    "how_embedding_what": {"en": "each index → a dense vector", "ru": "каждый индекс → плотный вектор"},
+    "how_rnn": {"en": "{cell} layer", "ru": "Слой {cell}"},
+    "how_rnn_what": {"en": "reads the vectors in order, carrying the hidden state (1 layer)",
+                     "ru": "читает векторы по порядку, передавая скрытое состояние (1 слой)"},
+    "how_output": {"en": "Output layer", "ru": "Выходной слой"},
+    "how_output_what": {"en": "last hidden state → Linear → sigmoid → probability",
+                        "ru": "последнее скрытое состояние → Linear → сигмоида → вероятность"},
+    "how_total": {"en": "Total", "ru": "Всего"},
+    "how_steps_title": {"en": "Your sentence, step by step", "ru": "Ваше предложение по шагам"},
+    "how_step1": {"en": "**1. Tokenise**: text → {n} tokens → indices", "ru": "**1. Токенизация**: текст → {n} "
+                  "токенов → индексы"},
+    "how_step2": {"en": "**2. Embedding**: each index → a vector of {e}; tensor shape {shape}. First word's vector "
+                  "begins:", "ru": "**2. Эмбеддинг**: каждый индекс → вектор из {e} чисел; форма тензора {shape}. "
+                  "Вектор первого слова начинается так:"},
+    "how_step3": {"en": "**3. {cell}**: {t} steps, each updates the hidden state; outputs shape {shape}",
+                  "ru": "**3. {cell}**: {t} шагов, каждый обновляет скрытое состояние; выход формы {shape}"},
+    "how_step4": {"en": "**4. Last hidden state** h_{t} (shape ({h},)) holds the whole phrase. It begins:",
+                  "ru": "**4. Последнее скрытое состояние** h_{t} (форма ({h},)) хранит всю фразу. Начало:"},
+    "how_step5": {"en": "**5. Classify**: Linear({h}→1) gives the logit {logit:.3f}; sigmoid → {p:.3f} → {label}",
+                  "ru": "**5. Классификация**: Linear({h}→1) даёт логит {logit:.3f}; сигмоида → {p:.3f} → {label}"},
+    "how_col_token": {"en": "token", "ru": "токен"},
+    "how_col_id": {"en": "index", "ru": "индекс"},
+    "how_col_unknown": {"en": "unknown", "ru": "незнакомое"},
+    # downloads
+    "dl_intro": {"en": "Everything on this page, to keep or to check by hand.",
+                 "ru": "Всё с этой страницы — сохранить или проверить вручную."},
+    "dl_csv": {"en": "Trace (CSV)", "ru": "Трасса (CSV)"},
+    "dl_json": {"en": "Trace (JSON)", "ru": "Трасса (JSON)"},
+    "dl_html": {"en": "Animation (standalone HTML)", "ru": "Анимация (отдельный HTML)"},
+    "dl_cli": {"en": "The same numbers from the command line:", "ru": "Те же числа из командной строки:"},
+}
+
+
+def t(key: str, lang: str = "en", **values) -> str:
+    entry = S[key]
+    text = entry.get(lang) or entry["en"]
+    return text.format(**values) if values else text

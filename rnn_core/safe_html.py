@@ -1,0 +1,31 @@
+"""The only place that turns tokens into HTML. Every piece of user text is escaped here, so a typed <script> or
+<img onerror> is shown as text and never runs."""
+from __future__ import annotations
+
+import html
+
+_STYLE = """<style>
+.rl-chips{line-height:2.1}
+.rl-chip{display:inline-block;margin:2px 3px;padding:1px 8px;border-radius:10px;font-family:monospace;
+border:1px solid #c9d3e0;background:#eef3fa;color:#1d2b3a}
+.rl-chip.rl-unk{border:1px dashed #999;color:#888;background:#fafafa}
+</style>"""
+
+
+def token_chips(tokens: list[str], unknown: list[bool], unknown_title: str = "unknown word") -> str:
+    """Tokens as inline chips; unknown ones dashed and greyed, with a tooltip."""
+    title = html.escape(unknown_title)
+    chips = "".join(f'<span class="rl-chip rl-unk" title="{title}">{html.escape(tok)}</span>' if unk
+                    else f'<span class="rl-chip">{html.escape(tok)}</span>' for tok, unk in zip(tokens, unknown))
+    return f'{_STYLE}<div class="rl-chips">{chips}</div>'
+
+
+def weighted_chips(tokens: list[str], weights: list[float]) -> str:
+    """Tokens tinted by a signed weight in [-1, 1] (red = towards positive, blue = towards negative)."""
+    chips = []
+    for tok, w in zip(tokens, weights):
+        w = max(-1.0, min(1.0, float(w)))
+        rgb = "214,39,40" if w >= 0 else "31,119,180"
+        chips.append(f'<span class="rl-chip" style="background:rgba({rgb},{abs(w) * 0.75:.3f})" '
+                     f'title="{w:+.3f}">{html.escape(tok)}</span>')
+    return f'{_STYLE}<div class="rl-chips">{"".join(chips)}</div>'

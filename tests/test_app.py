@@ -1,0 +1,167 @@
+"""The app through Streamlit's AppTest, on tiny random bundles (the page logic, not the models' quality)."""
+import json
+
+import pytest
+from conftest import make_bundle
+from streamlit.testing.v1 import AppTest
+
+from rnn_core.i18n import S
+
+APP = str(__import__("pathlib").Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture(scope="module")
+def models_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("models")
+    for lang in ("en", "ru"):
+        for i, cell in enumerate(("rnn", "lstm", "gru")):
+            make_bundle(root / f"{lang}-{cell}", cell=cell, seed=i)
+    return root
+
+
+@pytest.fixture
+def app(models_root, monkeypatch):
+    monkeypatch.setenv("RNN_LENS_MODELS", str(models_root))
+
+    def make(**params):
+        at = AppTest.from_file(APP, default_timeout=60)
+        for k, v in params.items():
+            at.query_params[k] = v
+        return at.run()
+
+    return make
+
+
+def memory_spec(at):
+    charts = at.get("plotly_chart")
+    assert charts, "no chart on the page"
+    return json.loads(charts[0].proto.spec)
+
+
+def chips_html(at):
+    return "".join(e.proto.body for e in at.get("html"))
+
+
+def test_default_page_shows_label_and_animation(app):
+    at = app()
+    assert not at.exception
+    assert any("Sentiment" in m.value and "P(positive)" in m.value for m in at.markdown)
+    spec = memory_spec(at)
+    tokens = "the acting is good , but the plot is not good at all".split()
+    assert spec["layout"]["xaxis"]["ticktext"] == tokens
+    assert len(spec["frames"]) == len(tokens)
+    assert [s["label"] for s in spec["layout"]["sliders"][0]["steps"]] == tokens
+
+
+def test_typed_sentence_updates_everything(app):
+    at = app()
+    at.text_area(key="text").input("good movie").run()
+    spec = memory_spec(at)
+    assert spec["layout"]["xaxis"]["ticktext"] == ["good", "movie"] and len(spec["frames"]) == 2
+    assert "yaxis3" in spec["layout"]  # the default cell is LSTM: h and c panels
+    assert len(at.get("plotly_chart")) == 5  # memory, compare curves, three compare heatmaps
+    assert len(at.metric) == 3
+
+
+def test_query_params_reproduce_the_view(app):
+    at = app(text="это отличный фильм", cell="GRU", ui="RU")
+    assert at.text_area(key="text").value == "это отличный фильм"
+    assert at.title[0].value == S["page_memory"]["ru"]
+    spec = memory_spec(at)
+    assert spec["layout"]["xaxis"]["ticktext"] == ["это", "отличный", "фильм"]
+    assert "yaxis3" not in spec["layout"]  # GRU: no cell state panel
+    assert any("ru-gru" in c.value for c in at.caption)  # Cyrillic text → the Russian model
+
+
+def test_language_override_and_detection(app):
+    at = app(text="это отличный фильм", lang="EN")
+    assert any("en-lstm" in c.value for c in at.caption)
+    at = app(text="a great film")
+    assert any("en-lstm" in c.value for c in at.caption)
+
+
+def test_ui_switch_changes_strings(app):
+    at = app()
+    assert at.title[0].value == "Sentiment & memory"
+    at.segmented_control(key="ui").set_value("RU").run()
+    assert at.title[0].value == "Тональность и память"
+    assert at.text_area(key="text").label == "Ваше предложение"
+    assert at.tabs[0].label == "Память"
+
+
+def test_example_pill_sets_the_text(app):
+    at = app()
+    at.button_group(key="example").set_value("not good").run()
+    assert at.text_area(key="text").value == "not good"
+    assert memory_spec(at)["layout"]["xaxis"]["ticktext"] == ["not", "good"]
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t  ", "\u200b\u200d\ufeff"])
+def test_empty_text_gives_a_friendly_prompt(app, text):
+    at = app()
+    at.text_area(key="text").input(text).run()
+    assert not at.exception
+    assert any(i.value == S["empty_text"]["en"] for i in at.info)
+    assert not at.get("plotly_chart")
+
+
+def test_long_text_is_truncated_and_says_so(app):
+    at = app()
+    at.text_area(key="text").input("good movie " * 50_000).run()  # 550,000 characters
+    assert not at.exception
+    assert any("100000 tokens" in w.value and "first 50" in w.value for w in at.warning)
+    assert len(memory_spec(at)["frames"]) == 50
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("<script>alert(1)</script> good", "&lt;"),
+    ("<img src=x onerror=alert(1)>", "&lt;"),
+    ("good 😀🎬 movie", "😀"),
+    ("go\u200bod\x07 mo\u0000vie", "good"),
+    ("\u202eevil\u202c good", "evil"),  # bidi override characters are dropped
+])
+def test_odd_input_is_text_not_html(app, text, shown):
+    at = app()
+    at.text_area(key="text").input(text).run()
+    assert not at.exception
+    body = chips_html(at)
+    assert shown in body
+    assert "<script" not in body and "<img" not in body and "\u202e" not in body
+    assert any("P(positive)" in m.value for m in at.markdown)
+
+
+def test_only_unknown_words(app):
+    at = app()
+    at.text_area(key="text").input("zxqv blorf").run()
+    assert any(i.value == S["all_unknown"]["en"] for i in at.info)
+    assert len(memory_spec(at)["frames"]) == 2
+
+
+def test_broken_model_gives_a_message_and_the_rest_works(app, models_root, tmp_path, monkeypatch):
+    import shutil
+
+    root = tmp_path / "models"
+    shutil.copytree(models_root, root)
+    weights = root / "en-lstm" / "weights.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    monkeypatch.setenv("RNN_LENS_MODELS", str(root))
+    at = app(text="good movie")
+    assert not at.exception
+    assert any("en-lstm" in e.value and "weights.safetensors" in e.value for e in at.error)
+    at.segmented_control(key="cell").set_value("GRU").run()
+    assert not at.error and memory_spec(at)["layout"]["xaxis"]["ticktext"] == ["good", "movie"]
+    assert any(w.value.startswith("en-lstm") for w in at.warning)  # the compare tab names the missing one
+
+
+def test_downloads_and_how_it_works(app):
+    at = app(text="good movie")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == [S["dl_csv"]["en"], S["dl_json"]["en"], S["dl_html"]["en"]]
+    table = at.table[0]
+    assert "Embedding" in str(table.value) or "Embedding" in str(table.proto)
+    assert any("Linear(16→1)" in m.value for m in at.markdown)
+
+
+def test_every_ui_string_exists_in_both_languages():
+    missing = [k for k, v in S.items() if not v.get("en") or not v.get("ru")]
+    assert missing == []
