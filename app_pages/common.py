@@ -2,9 +2,10 @@
 State that should survive a shared link (text, language, cell, UI language) is bound to the URL's query params."""
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import streamlit as st
 
-from rnn_core import BundleError, detect_lang, load_model
+from rnn_core import BundleError, detect_lang, load_model, trace
 from rnn_core.bundle import models_dir
 from rnn_core.i18n import LANGS, t
 
@@ -13,7 +14,8 @@ DEFAULT_TEXT = "the acting is good, but the plot is not good at all"
 EXAMPLES = ["good", "not good", "a terrible boring mess", "a funny, touching and wonderful film",
             "это отличный фильм", "фильм не очень хороший", "скучно и ужасно"]
 
-__all__ = ["t", "ui_language", "current_ui", "sentence_controls", "get_bundle", "model_name", "sidebar_about"]
+__all__ = ["chart", "current_ui", "get_bundle", "get_trace", "model_name", "sentence_controls", "sidebar_about", "t",
+           "ui_language"]
 
 
 # Bound widgets keep their *displayed* option in the URL, so options are short, stable labels (no format_func):
@@ -48,6 +50,18 @@ def get_bundle(name: str):
         return None, str(e)
 
 
+@st.cache_resource(show_spinner=False, max_entries=128)
+def _trace(name: str, root: str, text: str):
+    b = _load(name, root)
+    return trace(b.model, b.vocab, text, b.max_len)
+
+
+def get_trace(name: str, text: str):
+    """The Trace of `text` under a model (which must load). Memoised: a rerun with the same sentence is free.
+    Raises InputError for a text without tokens."""
+    return _trace(name, str(models_dir()), text)
+
+
 def model_name(lang: str, cell: str) -> str:
     return f"{lang}-{cell}"
 
@@ -75,3 +89,18 @@ def sentence_controls(ui: str) -> tuple[str, str, str]:
                                     bind="query-params", required=True, help=t("cell_help", ui))
     lang = detected if choice in (None, "AUTO") else choice.lower()
     return text, lang, (cell or "LSTM").lower()
+
+
+class _Prebuilt(go.Figure):
+    """A figure dict that st.plotly_chart takes as already validated. Our figures are plain dicts built and tested in
+    rnn_core.figures; validating a 50×128 animation again costs ~100 ms a rerun, so it is skipped."""
+
+    def __init__(self, spec: dict):  # noqa: D107 -- deliberately skips go.Figure's validating constructor
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+
+def chart(spec: dict, key: str) -> None:
+    st.plotly_chart(_Prebuilt(spec), theme=None, key=key, config={"displayModeBar": False})

@@ -3,8 +3,8 @@ import shlex
 
 import streamlit as st
 
-from app_pages.common import CELLS, current_ui, get_bundle, model_name, sentence_controls, t
-from rnn_core import InputError, trace
+from app_pages.common import CELLS, chart, current_ui, get_bundle, get_trace, model_name, sentence_controls, t
+from rnn_core import InputError
 from rnn_core.figures.memory import compare_curves, memory_animation, standalone_html, state_heatmap
 from rnn_core.report import CELL_NAMES, architecture_rows, steps
 from rnn_core.safe_html import token_chips
@@ -32,7 +32,7 @@ def page():
         st.error(t("model_error", ui, name=name, error=error))
         return
     try:
-        tr = trace(bundle.model, bundle.vocab, text, bundle.max_len)
+        tr = get_trace(name, text)
     except InputError:
         st.info(t("empty_text", ui))
         return
@@ -48,7 +48,7 @@ def page():
     tab_mem, tab_cmp, tab_how, tab_dl = st.tabs([t("tab_memory", ui), t("tab_compare", ui), t("tab_how", ui),
                                                  t("tab_download", ui)])
     with tab_mem:
-        st.plotly_chart(fig, theme=None, key="memory_chart", config={"displayModeBar": False})
+        chart(fig, "memory_chart")
         st.caption(t("memory_legend", ui, h=tr.h.shape[1]))
         if tr.c is not None:
             st.caption(t("cell_state_note", ui))
@@ -62,17 +62,15 @@ def page():
                 if err:
                     st.warning(t("compare_missing", ui, name=model_name(lang, c)))
                     continue
-                traces[c] = trace(b.model, b.vocab, text, b.max_len)
+                traces[c] = get_trace(model_name(lang, c), text)
                 word = t(traces[c].label, ui)
                 st.metric(CELL_NAMES[c], word, f"P(+) = {traces[c].p:.3f}",
                           delta_color="normal" if traces[c].label == "positive" else "inverse")
         if traces:
-            st.plotly_chart(compare_curves(traces, ui), theme=None, key="compare_curves",
-                            config={"displayModeBar": False})
+            chart(compare_curves(traces, ui), "compare_curves")
             for col, (c, tr_c) in zip(st.columns(len(traces)), traces.items()):
                 with col:
-                    st.plotly_chart(state_heatmap(tr_c, ui, CELL_NAMES[c]), theme=None, key=f"heat_{c}",
-                                    config={"displayModeBar": False})
+                    chart(state_heatmap(tr_c, ui, CELL_NAMES[c]), f"heat_{c}")
     with tab_how:
         st.caption(t("how_intro", ui))
         st.table(architecture_rows(bundle, ui))
