@@ -2,6 +2,8 @@
 State that should survive a shared link (text, language, cell, UI language) is bound to the URL's query params."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -14,8 +16,8 @@ DEFAULT_TEXT = "the acting is good, but the plot is not good at all"
 EXAMPLES = ["good", "not good", "a terrible boring mess", "a funny, touching and wonderful film",
             "это отличный фильм", "фильм не очень хороший", "скучно и ужасно"]
 
-__all__ = ["chart", "current_ui", "get_bundle", "get_trace", "model_name", "sentence_controls", "sidebar_about", "t",
-           "ui_language"]
+__all__ = ["Selection", "chart", "current_ui", "get_bundle", "get_trace", "model_name", "sentence_controls",
+           "session_models", "sidebar_about", "t", "ui_language"]
 
 
 # Bound widgets keep their *displayed* option in the URL, so options are short, stable labels (no format_func):
@@ -42,8 +44,15 @@ def _load(name: str, root: str):  # root is part of the key: tests and deploymen
     return load_model(name)
 
 
+def session_models() -> dict:
+    """Models trained or uploaded in this session: {name: Bundle}. They live in this user's session only."""
+    return st.session_state.setdefault("my_models", {})
+
+
 def get_bundle(name: str):
     """(bundle, None) or (None, message). Loaded once per process; a broken bundle is reported, not cached."""
+    if name in session_models():
+        return session_models()[name], None
     try:
         return _load(name, str(models_dir())), None
     except BundleError as e:
@@ -59,6 +68,9 @@ def _trace(name: str, root: str, text: str):
 def get_trace(name: str, text: str):
     """The Trace of `text` under a model (which must load). Memoised: a rerun with the same sentence is free.
     Raises InputError for a text without tokens."""
+    mine = session_models().get(name)
+    if mine is not None:  # never in the shared cache: other sessions must not see it
+        return trace(mine.model, mine.vocab, text, mine.max_len)
     return _trace(name, str(models_dir()), text)
 
 
@@ -73,8 +85,16 @@ def _use_example():
     st.session_state["example"] = None
 
 
-def sentence_controls(ui: str) -> tuple[str, str, str]:
-    """Text box, examples, text language (auto-detected unless chosen) and cell. Returns (text, lang, cell)."""
+@dataclass
+class Selection:
+    text: str
+    lang: str  # language of the text (detected or chosen): picks the shipped models
+    cell: str
+    name: str  # the model to use: a shipped one by lang and cell, or one of this session's
+
+
+def sentence_controls(ui: str) -> Selection:
+    """Text box, examples, text language (auto-detected unless chosen), cell, and this session's own models."""
     text = st.text_area(t("text_label", ui), value=DEFAULT_TEXT, key="text", bind="query-params",
                         placeholder=t("text_placeholder", ui), height=90) or ""
     st.pills(t("examples", ui), EXAMPLES, key="example", on_change=_use_example)
@@ -88,7 +108,15 @@ def sentence_controls(ui: str) -> tuple[str, str, str]:
         cell = st.segmented_control(t("cell", ui), [c.upper() for c in CELLS], default="LSTM", key="cell",
                                     bind="query-params", required=True, help=t("cell_help", ui))
     lang = detected if choice in (None, "AUTO") else choice.lower()
-    return text, lang, (cell or "LSTM").lower()
+    cell = (cell or "LSTM").lower()
+    name = model_name(lang, cell)
+    mine = session_models()
+    if mine:
+        shipped = t("shipped_models", ui)
+        pick = st.selectbox(t("model_select", ui), [shipped, *mine], key="my_model")
+        if pick in mine:
+            name, cell = pick, mine[pick].cell
+    return Selection(text, lang, cell, name)
 
 
 class _Prebuilt(go.Figure):

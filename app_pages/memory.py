@@ -12,8 +12,8 @@ from rnn_core.safe_html import token_chips
 ui = current_ui()
 st.title(t("page_memory", ui))
 st.markdown(t("intro", ui))
-text, lang, cell = sentence_controls(ui)
-name = model_name(lang, cell)
+sel = sentence_controls(ui)
+text, lang, name = sel.text, sel.lang, sel.name
 bundle, error = get_bundle(name)
 
 

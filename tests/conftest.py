@@ -22,6 +22,34 @@ def make_bundle(path: Path, cell: str = "lstm", seed: int = 0, hidden: int = 16,
     return save_bundle(path, model, vocab, {"name": path.name, "lang": "en", "max_len": 50}, metrics)
 
 
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture(scope="session")
+def models_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("models")
+    for lang in ("en", "ru"):
+        for i, cell in enumerate(("rnn", "lstm", "gru")):
+            make_bundle(root / f"{lang}-{cell}", cell=cell, seed=i)
+    return root
+
+
+@pytest.fixture
+def app(models_root, monkeypatch):
+    monkeypatch.setenv("RNN_LENS_MODELS", str(models_root))
+
+    def make(**params):
+        from streamlit.testing.v1 import AppTest
+
+        at = AppTest.from_file(APP, default_timeout=60)
+        for k, v in params.items():
+            at.query_params[k] = v
+        return at.run()
+
+    return make
+
+
+
 @pytest.fixture
 def tiny_bundle(tmp_path):
     return make_bundle(tmp_path / "tiny-lstm")

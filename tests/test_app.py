@@ -2,34 +2,8 @@
 import json
 
 import pytest
-from conftest import make_bundle
-from streamlit.testing.v1 import AppTest
 
 from rnn_core.i18n import S
-
-APP = str(__import__("pathlib").Path(__file__).resolve().parent.parent / "app.py")
-
-
-@pytest.fixture(scope="module")
-def models_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("models")
-    for lang in ("en", "ru"):
-        for i, cell in enumerate(("rnn", "lstm", "gru")):
-            make_bundle(root / f"{lang}-{cell}", cell=cell, seed=i)
-    return root
-
-
-@pytest.fixture
-def app(models_root, monkeypatch):
-    monkeypatch.setenv("RNN_LENS_MODELS", str(models_root))
-
-    def make(**params):
-        at = AppTest.from_file(APP, default_timeout=60)
-        for k, v in params.items():
-            at.query_params[k] = v
-        return at.run()
-
-    return make
 
 
 def memory_spec(at):

@@ -14,6 +14,7 @@ from ..i18n import t
 from ..trace import Trace
 
 COLORSCALE = "RdBu_r"  # diverging: blue = negative, white = 0, red = positive
+GATE_SCALE = "Greens"  # a gate is a share in [0, 1]: white = closed, green = open
 MASK = "rgba(238,238,238,0.93)"
 CELL_COLORS = {"rnn": "#7f7f7f", "lstm": "#1f77b4", "gru": "#d62728"}
 DIGITS = 3  # colour needs no more: [-1, 1] in steps of 0.001
@@ -39,14 +40,30 @@ def _mask_x(t_shown: int, n: int) -> list[float]:
 def memory_animation(tr: Trace, lang: str = "en", frame_ms: int = 450) -> dict:
     """The hidden state (and LSTM cell state) as a heatmap over words × units, with P(positive) after each prefix
     below it; a slider and ▶ reveal one more word per frame."""
+    panels = [(t("fig_h", lang), "h", tr.h, -1.0, 1.0)]
+    if tr.c is not None:
+        zmax = max(1.0, float(np.ceil(np.abs(tr.c).max())))
+        panels.append((t("fig_c", lang), "c", tr.c, -zmax, zmax))
+    return animation(tr, panels, lang, frame_ms)
+
+
+GATE_RANGES = {"candidate": (-1.0, 1.0)}  # tanh; every other gate is a sigmoid in [0, 1]
+
+
+def gates_animation(tr: Trace, lang: str = "en", frame_ms: int = 450) -> dict:
+    """Each gate of an LSTM or GRU as its own heatmap, on the same frames and slider as the memory animation."""
+    panels = [(t(f"gate_{name}", lang), name, m, *GATE_RANGES.get(name, (0.0, 1.0))) for name, m in tr.gates.items()]
+    return animation(tr, panels, lang, frame_ms)
+
+
+def animation(tr: Trace, panels: list[tuple], lang: str = "en", frame_ms: int = 450) -> dict:
+    """Heatmap panels (title, short name, (T, H) matrix, zmin, zmax) stacked over the prefix-probability curve.
+    Matrices go out once; frames only move the grey masks over unread words and the cursor on the curve."""
     n, h = len(tr.tokens), tr.h.shape[1]
     ticks = [label(tok) for tok in tr.tokens]
-    panels = [("h", tr.h, 1.0)]
-    if tr.c is not None:
-        panels.append(("c", tr.c, max(1.0, float(np.ceil(np.abs(tr.c).max())))))
     # Stack: heatmaps on top, the probability curve at the bottom, sharing the one x axis (the words).
-    curve_top = 0.26
-    gap = 0.06
+    curve_top = 0.26 if len(panels) <= 2 else 0.14
+    gap = 0.06 if len(panels) <= 2 else 0.035
     span = (1 - curve_top - gap * len(panels)) / len(panels)
     layout = {
         "height": 420 + 180 * (len(panels) - 1),
@@ -63,18 +80,17 @@ def memory_animation(tr: Trace, lang: str = "en", frame_ms: int = 450) -> dict:
     }
     data = []
     mask_traces = []
-    for k, (name, matrix, zmax) in enumerate(panels):
+    for k, (title, name, matrix, zmin, zmax) in enumerate(panels):
         axis = f"y{k + 2}"
         top = 1 - k * (span + gap)
         layout[f"yaxis{k + 2}"] = {"domain": [top - span, top], "range": [-0.5, h - 0.5], "fixedrange": True,
                                    "title": {"text": t("fig_unit", lang)}, "zeroline": False}
-        layout["annotations"].append({"text": t(f"fig_{name}", lang), "xref": "paper", "yref": "paper", "x": 0,
+        layout["annotations"].append({"text": title, "xref": "paper", "yref": "paper", "x": 0,
                                       "y": top, "xanchor": "left", "yanchor": "bottom", "showarrow": False})
-        coloraxis = "coloraxis" if k == 0 else "coloraxis2"
-        layout[coloraxis] = {"cmin": -zmax, "cmax": zmax, "colorscale": COLORSCALE,
-                             "colorbar": {"title": {"text": f"{name}: {t('fig_activation', lang)}"},
-                                          "len": span, "y": top - span / 2, "thickness": 12,
-                                          "tickvals": [-zmax, 0, zmax]}}
+        coloraxis = "coloraxis" if k == 0 else f"coloraxis{k + 1}"
+        layout[coloraxis] = {"cmin": zmin, "cmax": zmax, "colorscale": COLORSCALE if zmin < 0 else GATE_SCALE,
+                             "colorbar": {"title": {"text": name}, "len": span, "y": top - span / 2,
+                                          "thickness": 12, "tickvals": sorted({zmin, 0.0, zmax})}}
         data.append({"type": "heatmap", "z": _z(matrix), "xaxis": "x", "yaxis": axis.replace("yaxis", "y"),
                      "coloraxis": coloraxis, "hovertemplate": "t=%{x} unit=%{y}: %{z}<extra></extra>"})
         mask_traces.append({"type": "scatter", "x": _mask_x(n - 1, n), "y": [-0.5, -0.5, h - 0.5, h - 0.5],

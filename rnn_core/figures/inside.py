@@ -1,0 +1,178 @@
+"""Figures for the "look inside" pages: gradients through time, long-range memory, exploding gradients, word
+importance, memory paths and single neurons. Each builder takes the plain data that rnn_core.explain returns and
+gives back a go.Figure; nothing here runs a model.
+
+Tokens are drawn at integer positions with the words as tick labels: a categorical axis would merge two bars of
+the same word ("the ... the") into one.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+CELL_COLORS = {"rnn": "#d62728", "lstm": "#1f77b4", "gru": "#2ca02c"}
+CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+DIVERGING = "RdBu"  # red = pushes towards negative, blue = towards positive (cmid = 0)
+_LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
+
+
+def _finite(values, digits: int = 6) -> list:
+    """Plain floats rounded to `digits` significant digits, with NaN/inf as None (gaps), so the JSON stays small
+    and valid."""
+    return [float(f"{v:.{digits}g}") if math.isfinite(v) else None for v in np.asarray(values, dtype=float).ravel()]
+
+
+def _positive(values) -> list:
+    """For log axes: zeros and non-finite values become gaps instead of errors."""
+    return [v if v is not None and v > 0 else None for v in _finite(values)]
+
+
+def _token_axis(tokens: Sequence[str]) -> dict:
+    return {"tickmode": "array", "tickvals": list(range(len(tokens))), "ticktext": list(tokens), "tickangle": -45}
+
+
+def gradient_norms_figure(results: Mapping[str, dict], which: str = "h", title: str | None = None) -> go.Figure:
+    """‖∂L/∂h_t‖ (which="h") or ‖∂L/∂x_t‖ (which="x") against the distance from the end, one line per cell, log y.
+    `results` maps a cell name to step_gradient_norms' output for the same sentence."""
+    key = {"h": "h_grad_norm", "x": "x_grad_norm"}[which]
+    fig = go.Figure()
+    for cell, r in results.items():
+        fig.add_trace(go.Scatter(x=np.asarray(r["distance"]).tolist(), y=_positive(r[key]), mode="lines+markers",
+                                 name=CELL_NAMES.get(cell, cell), line={"color": CELL_COLORS.get(cell)}))
+    symbol = "h_t" if which == "h" else "x_t"
+    fig.update_layout(**_LAYOUT, title=title or f"How much of the gradient reaches each step: ‖∂L/∂{symbol}‖",
+                      xaxis_title="steps before the end of the sentence", yaxis_title=f"‖∂L/∂{symbol}‖ (log)")
+    fig.update_yaxes(type="log", exponentformat="power")
+    return fig
+
+
+def long_range_accuracy_figure(sweep: dict) -> go.Figure:
+    """Test accuracy against the distance the first token must be remembered, one line per cell; chance = 0.5."""
+    fig = go.Figure()
+    for cell in sweep["cells"]:
+        acc = sweep["accuracy"][cell]
+        fig.add_trace(go.Scatter(x=list(sweep["lengths"][:len(acc)]), y=_finite(acc), mode="lines+markers",
+                                 name=CELL_NAMES.get(cell, cell), line={"color": CELL_COLORS.get(cell)}))
+    fig.add_hline(y=0.5, line_dash="dot", line_color="gray", annotation_text="chance")
+    fig.update_layout(**_LAYOUT, title="Remembering the first token: accuracy by sequence length",
+                      xaxis_title="sequence length (the first token decides the label)", yaxis_title="test accuracy")
+    fig.update_xaxes(type="log", tickvals=list(sweep["lengths"]))
+    fig.update_yaxes(range=[0.4, 1.02])
+    return fig
+
+
+def long_range_gradient_figure(sweep: dict, length: int | None = None, when: str = "init") -> go.Figure:
+    """Mean ‖∂L/∂h_t‖ against the distance from the end for one sequence length (default: the longest), one line
+    per cell (averaged over the sweep's seeds), log y. `when` is "init" (before training: the cause) or "end"
+    (after training)."""
+    length = length or max(sweep["lengths"])
+    key = {"init": "grad_init", "end": "grad_end"}[when]
+    fig = go.Figure()
+    for cell in sweep["cells"]:
+        runs = [r for r in sweep["runs"] if r["cell"] == cell and r["length"] == length]
+        if runs:
+            fig.add_trace(go.Scatter(x=np.asarray(runs[0]["distance"]).tolist(), mode="lines",
+                                     y=_positive(np.mean([r[key] for r in runs], axis=0)),
+                                     name=CELL_NAMES.get(cell, cell), line={"color": CELL_COLORS.get(cell)}))
+    stage = "before" if when == "init" else "after"
+    fig.update_layout(**_LAYOUT, title=f"Gradient reaching each step, length {length}, {stage} training",
+                      xaxis_title="steps before the end", yaxis_title="mean ‖∂L/∂h_t‖ (log)")
+    fig.update_yaxes(type="log", exponentformat="power")
+    return fig
+
+
+def exploding_figure(runs: Sequence[dict]) -> go.Figure:
+    """Loss, gradient norm before clipping and (when the runs have it) ‖W_hh‖ per training step, side by side, one
+    line per run, log y. A run that diverged is marked with an ✕ at its last finite step."""
+    panels = [("loss", "training loss"), ("grad_norm", "gradient norm (before clipping)")]
+    if runs and all("w_hh_norm" in r for r in runs):
+        panels.append(("w_hh_norm", "‖W_hh‖ (recurrent weights)"))
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[title for _, title in panels])
+    palette = ["#d62728", "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd"]
+    for i, r in enumerate(runs):
+        name = f"scale {r['init_scale']:g}, " + (f"clip {r['clip']:g}" if r["clip"] else "no clipping")
+        color = palette[i % len(palette)]
+        for col, (key, _) in enumerate(panels, start=1):
+            y = _positive(r[key])
+            fig.add_trace(go.Scatter(x=list(range(1, len(y) + 1)), y=y, mode="lines", name=name, legendgroup=name,
+                                     showlegend=col == 1, line={"color": color}), row=1, col=col)
+            if r.get("diverged_at"):
+                last = max((k for k, v in enumerate(y) if v is not None), default=None)
+                if last is not None:
+                    fig.add_trace(go.Scatter(x=[last + 1], y=[y[last]], mode="markers", legendgroup=name,
+                                             showlegend=False, marker={"symbol": "x", "size": 12, "color": color},
+                                             hovertext=f"diverged at step {r['diverged_at']}"), row=1, col=col)
+    fig.update_layout(**_LAYOUT, title="Exploding gradients, with and without clipping")
+    fig.update_xaxes(title_text="training step")
+    fig.update_yaxes(type="log", exponentformat="power")
+    return fig
+
+
+def _weights(result: dict) -> np.ndarray:
+    return np.asarray(result["attributions"] if "attributions" in result else result["drop"], dtype=float)
+
+
+def word_importance_figure(result: dict, title: str | None = None) -> go.Figure:
+    """Bars of per-token importance (word_importance or occlusion output) with the sentence's tokens on the x axis,
+    coloured on a diverging scale centred at 0 (blue = towards positive, red = towards negative)."""
+    w = _weights(result)
+    tokens = result["tokens"] if result.get("tokens") is not None else [str(i) for i in result["ids"]]
+    lim = float(np.abs(w).max()) or 1.0
+    fig = go.Figure(go.Bar(x=list(range(len(w))), y=_finite(w), marker={
+        "color": _finite(w), "colorscale": DIVERGING, "cmin": -lim, "cmax": lim, "cmid": 0}, hovertext=list(tokens)))
+    if "attributions" in result:
+        what = f"Integrated Gradients on the {result['target']}"
+        note = f"sum = {w.sum():.3f}, f(x) − f(baseline) = {result['f_x'] - result['f_baseline']:.3f}"
+    else:
+        what, note = f"Occlusion ({result['replace_with']}) on the {result['target']}", f"f(x) = {result['f_x']:.3f}"
+    fig.update_layout(**_LAYOUT, title=title or f"{what} ({note})", xaxis=_token_axis(tokens),
+                      yaxis_title="contribution", showlegend=False)
+    return fig
+
+
+def word_chips(result: dict) -> list[tuple[str, float]]:
+    """(token, weight in [-1, 1]) per token, scaled by the largest |importance|, for colour chips. Tokens are
+    returned as plain text: the page escapes them; nothing here builds HTML."""
+    w = _weights(result)
+    lim = float(np.abs(w).max())
+    scaled = w / lim if lim > 0 else np.zeros_like(w)
+    tokens = result["tokens"] if result.get("tokens") is not None else [str(i) for i in result["ids"]]
+    return [(str(t), float(v)) for t, v in zip(tokens, scaled)]
+
+
+def memory_path_figure(paths: Sequence[dict], pca: dict | None = None, names: Sequence[str] | None = None) -> go.Figure:
+    """Several sentences' paths in the PCA plane (memory_path output), one line per sentence with token labels;
+    markers coloured by P(positive) after that token on one shared 0..1 scale."""
+    fig = go.Figure()
+    for i, path in enumerate(paths):
+        xy = np.asarray(path["xy"])
+        name = names[i] if names is not None else f"sentence {i + 1}"
+        fig.add_trace(go.Scatter(
+            x=_finite(xy[:, 0]), y=_finite(xy[:, 1]), mode="lines+markers+text", name=name,
+            text=list(path["tokens"]), textposition="top center", line={"width": 1},
+            marker={"size": 10, "color": _finite(path["prefix_p"], 4), "colorscale": DIVERGING, "cmin": 0,
+                    "cmax": 1, "showscale": i == 0, "colorbar": {"title": {"text": "P(positive)"}},
+                    "line": {"width": 1, "color": "black"}},
+            customdata=_finite(path["prefix_p"], 4), hovertemplate="%{text}<br>P(positive) = %{customdata:.3f}"))
+    labels = ["PC1", "PC2"]
+    if pca is not None:
+        ratio = np.asarray(pca["explained_variance_ratio"])
+        labels = [f"PC{k + 1} ({100 * ratio[k]:.0f}% of variance)" for k in range(2)]
+    fig.update_layout(**_LAYOUT, title="The memory's path, one token at a time", xaxis_title=labels[0],
+                      yaxis_title=labels[1])
+    return fig
+
+
+def neuron_activation_figure(act: dict, title: str | None = None) -> go.Figure:
+    """One unit's value after each token (unit_activation output) as bars with the tokens as labels."""
+    v = np.asarray(act["values"], dtype=float)
+    lim = float(np.abs(v).max()) or 1.0
+    fig = go.Figure(go.Bar(x=list(range(len(v))), y=_finite(v), hovertext=list(act["tokens"]),
+                           marker={"color": _finite(v), "colorscale": DIVERGING, "cmin": -lim, "cmax": lim}))
+    fig.update_layout(**_LAYOUT, title=title or f"Unit {act['unit']} of {act['state']} along the sentence",
+                      xaxis=_token_axis(act["tokens"]), yaxis_title="activation", showlegend=False)
+    return fig

@@ -1,0 +1,129 @@
+"""Figures of the "look inside" pages, read through their JSON as the browser would get it."""
+import json
+
+import numpy as np
+import torch
+
+from rnn_core.explain.attribution import occlusion, word_importance
+from rnn_core.explain.gradients import exploding_experiment, step_gradient_norms
+from rnn_core.explain.memory_path import fit_pca, memory_path
+from rnn_core.explain.neurons import unit_activation
+from rnn_core.figures import inside
+from rnn_core.model import CELLS, SentimentRNN
+from rnn_core.text import Vocab
+from rnn_core.trace import trace
+
+VOCAB = Vocab(["<pad>", "<unk>", "the", "movie", "was", "not", "good", "<script>"])
+
+
+def _json(fig) -> dict:
+    return json.loads(fig.to_json())  # what the browser receives: NaN must not appear in it
+
+
+def _model(cell, seed=0):
+    torch.manual_seed(seed)
+    return SentimentRNN(len(VOCAB), cell, 6, 8).eval()
+
+
+def test_gradient_norms_figure_has_one_log_line_per_cell():
+    ids = [2, 3, 4, 5, 6, 2]
+    results = {c: step_gradient_norms(_model(c), ids) for c in CELLS}
+    fig = _json(inside.gradient_norms_figure(results))
+    assert [t["name"] for t in fig["data"]] == ["RNN", "LSTM", "GRU"]
+    assert fig["layout"]["yaxis"]["type"] == "log"
+    assert fig["data"][0]["x"] == [5, 4, 3, 2, 1, 0]
+    np.testing.assert_allclose(fig["data"][1]["y"], results["lstm"]["h_grad_norm"], rtol=1e-5)
+    fig_x = _json(inside.gradient_norms_figure(results, which="x"))
+    np.testing.assert_allclose(fig_x["data"][2]["y"], results["gru"]["x_grad_norm"], rtol=1e-5)
+
+
+def _fake_sweep():
+    lengths = [5, 10, 20]
+    runs = [{"cell": c, "length": n, "distance": np.arange(n), "grad_init": np.exp(-np.arange(n)),
+             "grad_end": np.r_[0.0, np.ones(n - 1)]} for c in CELLS for n in lengths]
+    return {"cells": list(CELLS), "lengths": lengths, "runs": runs,
+            "accuracy": {"rnn": [1.0, 0.9, 0.5], "lstm": [1.0, 1.0, 1.0], "gru": [1.0, 1.0]}}
+
+
+def test_long_range_figures():
+    fig = _json(inside.long_range_accuracy_figure(_fake_sweep()))
+    assert len(fig["data"]) == 3 and fig["data"][0]["y"] == [1.0, 0.9, 0.5]
+    assert fig["data"][2]["x"] == [5, 10]  # a sweep stopped early draws what it has
+    assert fig["layout"]["xaxis"]["type"] == "log"
+    two_seeds = _fake_sweep()
+    two_seeds["runs"] += [dict(r, grad_init=3 * r["grad_init"]) for r in two_seeds["runs"]]
+    g2 = _json(inside.long_range_gradient_figure(two_seeds, length=5))
+    assert len(g2["data"]) == 3  # seeds are averaged into one line per cell
+    np.testing.assert_allclose(g2["data"][0]["y"], 2 * np.exp(-np.arange(5)), rtol=1e-5)
+    g = _json(inside.long_range_gradient_figure(_fake_sweep(), length=10))
+    assert len(g["data"]) == 3 and len(g["data"][0]["x"]) == 10 and g["layout"]["yaxis"]["type"] == "log"
+    end = _json(inside.long_range_gradient_figure(_fake_sweep(), when="end"))
+    assert end["data"][0]["y"][0] is None and len(end["data"][0]["x"]) == 20  # a zero on a log axis is a gap
+
+
+def test_exploding_figure_turns_non_finite_values_into_gaps():
+    free = {"init_scale": 5.0, "clip": None, "loss": np.array([0.7, 3.0, np.inf]),
+            "grad_norm": np.array([1.0, 1e6, np.nan]), "diverged_at": 3}
+    clipped = {"init_scale": 5.0, "clip": 1.0, "loss": np.array([0.7, 0.6, 0.5]),
+               "grad_norm": np.array([1.0, 1e6, 2.0]), "diverged_at": None}
+    fig = _json(inside.exploding_figure([free, clipped]))
+    lines = [t for t in fig["data"] if t["mode"] == "lines"]
+    markers = [t for t in fig["data"] if t["mode"] == "markers"]
+    assert len(lines) == 4 and len(markers) == 2  # loss + norm per run, an ✕ per panel for the diverged run
+    assert lines[0]["y"] == [0.7, 3.0, None] and markers[0]["x"] == [2]
+    assert fig["layout"]["yaxis"]["type"] == fig["layout"]["yaxis2"]["type"] == "log"
+    assert "NaN" not in json.dumps(fig) and "Infinity" not in json.dumps(fig)
+
+
+def test_exploding_figure_of_real_runs_has_a_weights_panel():
+    runs = [exploding_experiment(clip=c, steps=4, length=6) for c in (None, 0.25)]
+    fig = _json(inside.exploding_figure(runs))
+    assert len(fig["data"]) == 6 and fig["layout"]["yaxis3"]["type"] == "log"
+    assert [t["name"] for t in fig["data"][::3]] == ["scale 5, no clipping", "scale 5, clip 0.25"]
+    np.testing.assert_allclose(fig["data"][1]["y"], runs[0]["grad_norm"], rtol=1e-5)
+
+
+def test_word_importance_figure_keeps_every_token_in_order():
+    tr = trace(_model("gru"), VOCAB, "the movie was not good , the <script>")
+    r = word_importance(_model("gru"), tr.ids, tr.tokens, n_steps=16)
+    fig = _json(inside.word_importance_figure(r))
+    bar = fig["data"][0]
+    assert fig["layout"]["xaxis"]["ticktext"] == tr.tokens  # the repeated "the" keeps both bars
+    assert bar["x"] == list(range(len(tr.tokens)))
+    np.testing.assert_allclose(bar["y"], r["attributions"], rtol=1e-5, atol=1e-9)
+    assert bar["marker"]["cmin"] == -bar["marker"]["cmax"]  # diverging scale centred on zero
+    occ = _json(inside.word_importance_figure(occlusion(_model("gru"), tr.ids, tr.tokens)))
+    assert "Occlusion" in occ["layout"]["title"]["text"]
+
+
+def test_word_chips_are_plain_tokens_with_weights_in_minus_one_to_one():
+    r = {"tokens": ["<b>good</b>", "bad", "the"], "attributions": np.array([2.0, -4.0, 0.0]), "ids": [7, 8, 2]}
+    chips = inside.word_chips(r)
+    assert chips == [("<b>good</b>", 0.5), ("bad", -1.0), ("the", 0.0)]  # text untouched: the page escapes it
+    zero = inside.word_chips({"tokens": ["a"], "attributions": np.zeros(1), "ids": [2]})
+    assert zero == [("a", 0.0)]
+
+
+def test_memory_path_figure_overlays_sentences_with_token_labels():
+    m = _model("lstm")
+    traces = [trace(m, VOCAB, s) for s in ("the movie was good", "the movie was not good")]
+    pca = fit_pca(np.concatenate([t.h for t in traces]))
+    paths = [memory_path(t, pca) for t in traces]
+    fig = _json(inside.memory_path_figure(paths, pca, names=["a", "b"]))
+    assert len(fig["data"]) == 2 and [t["name"] for t in fig["data"]] == ["a", "b"]
+    for t, tr, path in zip(fig["data"], traces, paths):
+        assert t["text"] == tr.tokens
+        np.testing.assert_allclose(t["marker"]["color"], tr.prefix_p, atol=1e-4)
+        np.testing.assert_allclose(t["x"], path["xy"][:, 0], rtol=1e-5, atol=1e-9)
+        assert (t["marker"]["cmin"], t["marker"]["cmax"]) == (0, 1)
+    assert [t["marker"]["showscale"] for t in fig["data"]] == [True, False]  # one colour bar for all
+    assert "% of variance" in fig["layout"]["xaxis"]["title"]["text"]
+
+
+def test_neuron_activation_figure():
+    tr = trace(_model("rnn"), VOCAB, "not good , not bad")
+    act = unit_activation(tr, 2)
+    fig = _json(inside.neuron_activation_figure(act))
+    assert fig["layout"]["xaxis"]["ticktext"] == tr.tokens
+    np.testing.assert_allclose(fig["data"][0]["y"], tr.h[:, 2], rtol=1e-5, atol=1e-9)
+    assert "Unit 2" in fig["layout"]["title"]["text"]
