@@ -7,32 +7,68 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 import streamlit as st
 
-from rnn_core import BundleError, detect_lang, load_model, trace
+from rnn_core import BundleError, InputError, detect_lang, load_model, trace
 from rnn_core.bundle import models_dir
 from rnn_core.i18n import LANGS, t
+from rnn_core.model import serve_with_one_thread
 
 CELLS = ("rnn", "lstm", "gru")
+serve_with_one_thread()  # once per process: this module is imported once and cached
 DEFAULT_TEXT = "the acting is good, but the plot is not good at all"
 EXAMPLES = ["good", "not good", "a terrible boring mess", "a funny, touching and wonderful film",
             "это отличный фильм", "фильм не очень хороший", "скучно и ужасно"]
 
-__all__ = ["Selection", "chart", "current_ui", "get_bundle", "get_trace", "model_name", "sentence_controls",
-           "session_models", "sidebar_about", "t", "ui_language"]
+__all__ = ["Selection", "chart", "current_ui", "get_bundle", "get_trace", "model_name", "page_sentence",
+           "restore_from_url", "sentence_controls", "session_models", "sidebar_about", "t", "ui_language", "write_url"]
 
 
-# Bound widgets keep their *displayed* option in the URL, so options are short, stable labels (no format_func):
-# ?ui=RU&cell=GRU&lang=AUTO&text=...
+# The state a shared link reproduces, as it appears in the URL: ?text=...&lang=AUTO&cell=GRU&ui=RU. Its home is a
+# plain session-state key "_<name>", copied from the URL on a session's first run and back to the URL on every run.
+# Each widget is re-seeded from that home before it is drawn and writes back on change: a widget's own state does
+# not survive a switch to a page that does not draw it (nor does bind="query-params"), hence this by hand.
+URL_STATE = {"text": (DEFAULT_TEXT, None), "lang": ("AUTO", ("AUTO", "EN", "RU")),
+             "cell": ("LSTM", ("RNN", "LSTM", "GRU")), "ui": ("EN", tuple(x.upper() for x in LANGS))}
+MAX_URL_TEXT = 1500  # longer texts stay out of the URL (browsers and servers cap URL length)
+
+
+def restore_from_url() -> None:
+    for key, (default, options) in URL_STATE.items():
+        if "_" + key not in st.session_state:
+            value = st.query_params.get(key)
+            if value is not None and options is not None:
+                value = value.upper() if value.upper() in options else None
+            st.session_state["_" + key] = default if value is None else value
+
+
+def _keep(key: str) -> None:
+    st.session_state["_" + key] = st.session_state[key]
+
+
+def _stateful(key: str) -> dict:
+    """Widget arguments that tie the widget `key` to its home "_key" (see URL_STATE)."""
+    st.session_state[key] = st.session_state["_" + key]
+    return {"key": key, "on_change": _keep, "args": (key,)}
+
+
+def write_url() -> None:
+    for key, (default, _) in URL_STATE.items():
+        value = st.session_state.get("_" + key)
+        keep = value is not None and value != default and (key != "text" or len(value) <= MAX_URL_TEXT)
+        if not keep:
+            st.query_params.pop(key, None)
+        elif st.query_params.get(key) != value:
+            st.query_params[key] = value
 
 
 def ui_language() -> str:
     """The RU/EN switch at the top of the sidebar; returns 'en' or 'ru'."""
-    choice = st.sidebar.segmented_control("🌐", [x.upper() for x in LANGS], default="EN", key="ui",
-                                          bind="query-params", required=True, label_visibility="collapsed")
+    choice = st.sidebar.segmented_control("🌐", URL_STATE["ui"][1], required=True, label_visibility="collapsed",
+                                          **_stateful("ui"))
     return (choice or "EN").lower()
 
 
 def current_ui() -> str:
-    return (st.session_state.get("ui") or "EN").lower()
+    return (st.session_state.get("_ui") or "EN").lower()
 
 
 def sidebar_about(ui: str) -> None:
@@ -81,7 +117,7 @@ def model_name(lang: str, cell: str) -> str:
 def _use_example():
     choice = st.session_state.get("example")
     if choice:
-        st.session_state["text"] = choice
+        st.session_state["_text"] = choice
     st.session_state["example"] = None
 
 
@@ -95,18 +131,17 @@ class Selection:
 
 def sentence_controls(ui: str) -> Selection:
     """Text box, examples, text language (auto-detected unless chosen), cell, and this session's own models."""
-    text = st.text_area(t("text_label", ui), value=DEFAULT_TEXT, key="text", bind="query-params",
-                        placeholder=t("text_placeholder", ui), height=90) or ""
+    text = st.text_area(t("text_label", ui), placeholder=t("text_placeholder", ui), height=90,
+                        **_stateful("text")) or ""
     st.pills(t("examples", ui), EXAMPLES, key="example", on_change=_use_example)
     detected = detect_lang(text)
     left, right = st.columns(2)
     with left:
-        choice = st.segmented_control(t("text_lang", ui), ("AUTO", "EN", "RU"), default="AUTO", key="lang",
-                                      bind="query-params", required=True,
-                                      help=t("lang_auto", ui, language=t(f"lang_{detected}", ui)))
+        choice = st.segmented_control(t("text_lang", ui), URL_STATE["lang"][1], required=True,
+                                      help=t("lang_auto", ui, language=t(f"lang_{detected}", ui)), **_stateful("lang"))
     with right:
-        cell = st.segmented_control(t("cell", ui), [c.upper() for c in CELLS], default="LSTM", key="cell",
-                                    bind="query-params", required=True, help=t("cell_help", ui))
+        cell = st.segmented_control(t("cell", ui), URL_STATE["cell"][1], required=True, help=t("cell_help", ui),
+                                    **_stateful("cell"))
     lang = detected if choice in (None, "AUTO") else choice.lower()
     cell = (cell or "LSTM").lower()
     name = model_name(lang, cell)
@@ -130,5 +165,24 @@ class _Prebuilt(go.Figure):
         return self._spec
 
 
-def chart(spec: dict, key: str) -> None:
-    st.plotly_chart(_Prebuilt(spec), theme=None, key=key, config={"displayModeBar": False})
+def chart(fig, key: str) -> None:
+    """A figure from rnn_core.figures: a plain dict (sent as it is) or a small go.Figure."""
+    st.plotly_chart(_Prebuilt(fig) if isinstance(fig, dict) else fig, theme=None, key=key,
+                    config={"displayModeBar": False})
+
+
+def page_sentence(ui: str):
+    """The sentence controls plus the chosen model and its trace, or None after telling the user why not."""
+    sel = sentence_controls(ui)
+    bundle, error = get_bundle(sel.name)
+    if error:
+        st.error(t("model_error", ui, name=sel.name, error=error))
+        return None
+    try:
+        tr = get_trace(sel.name, sel.text)
+    except InputError:
+        st.info(t("empty_text", ui))
+        return None
+    if tr.truncated:
+        st.warning(t("truncated", ui, n=tr.n_total, max_len=bundle.max_len))
+    return sel, bundle, tr

@@ -6,7 +6,7 @@ import streamlit as st
 from app_pages.common import CELLS, chart, current_ui, get_bundle, get_trace, model_name, sentence_controls, t
 from rnn_core import InputError
 from rnn_core.figures.memory import compare_curves, memory_animation, standalone_html, state_heatmap
-from rnn_core.report import CELL_NAMES, architecture_rows, steps
+from rnn_core.report import CELL_NAMES, architecture_rows, markdown_table, steps
 from rnn_core.safe_html import token_chips
 
 ui = current_ui()
@@ -64,8 +64,8 @@ def page():
                     continue
                 traces[c] = get_trace(model_name(lang, c), text)
                 word = t(traces[c].label, ui)
-                st.metric(CELL_NAMES[c], word, f"P(+) = {traces[c].p:.3f}",
-                          delta_color="normal" if traces[c].label == "positive" else "inverse")
+                st.metric(CELL_NAMES[c], word, f"P(+) = {traces[c].p:.3f}", delta_arrow="off",
+                          delta_color="green" if traces[c].label == "positive" else "red")
         if traces:
             chart(compare_curves(traces, ui), "compare_curves")
             for col, (c, tr_c) in zip(st.columns(len(traces)), traces.items()):
@@ -73,12 +73,12 @@ def page():
                     chart(state_heatmap(tr_c, ui, CELL_NAMES[c]), f"heat_{c}")
     with tab_how:
         st.caption(t("how_intro", ui))
-        st.table(architecture_rows(bundle, ui))
+        st.markdown(markdown_table(architecture_rows(bundle, ui)))
         s = steps(tr, bundle)
         st.subheader(t("how_steps_title", ui))
         st.markdown(t("how_step1", ui, n=s["n"]))
-        st.dataframe([{t("how_col_token", ui): tok, t("how_col_id", ui): i, t("how_col_unknown", ui): u}
-                      for tok, i, u in s["ids"]], hide_index=True, height=min(35 * (s["n"] + 1) + 3, 300))
+        st.code("\n".join(f"{tok!r:>20} → {i}{'  ⟨unk⟩' if u else ''}" for tok, i, u in s["ids"]), language=None,
+                height=min(26 * s["n"] + 30, 260))
         st.markdown(t("how_step2", ui, e=s["e"], shape=s["emb_shape"]))
         st.code(str(s["emb_first"])[:-1] + ", …]", language=None)
         st.markdown(t("how_step3", ui, cell=s["cell"], t=s["n"], shape=s["rnn_shape"]))

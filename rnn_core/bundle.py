@@ -5,6 +5,8 @@
         weights.safetensors  tensors only: safetensors cannot carry code, so loading never runs any
         vocab.json           the Vocab
         metrics.json         the metrics card (data, split, accuracy, date, command)
+        pca.json             optional: the 2-D PCA of hidden states on training sentences (memory path page)
+        neurons.json         optional: each hidden unit's top training contexts (neuron inspector page)
 
 Any problem with a bundle raises BundleError naming the file, so the CLI and the app can say what is wrong.
 """
@@ -14,7 +16,7 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -32,6 +34,8 @@ def models_dir() -> Path:
     return Path(os.environ.get("RNN_LENS_MODELS") or MODELS_DIR)
 FORMAT = "rnn-lens-bundle/1"
 WEIGHTS, VOCAB, METRICS, CONFIG = "weights.safetensors", "vocab.json", "metrics.json", "config.json"
+EXTRAS = ("pca.json", "neurons.json")  # optional; built from training sentences, which the app does not have
+MAX_EXTRA_BYTES = 2 * 1024 * 1024
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _INT_KEYS = ("vocab_size", "emb_dim", "hidden_dim", "max_len")
 
@@ -39,11 +43,12 @@ _INT_KEYS = ("vocab_size", "emb_dim", "hidden_dim", "max_len")
 @dataclass
 class Bundle:
     name: str
-    path: Path
+    path: Path | None  # None for a bundle that lives only in memory (trained or uploaded in the app)
     config: dict
     vocab: Vocab
     model: SentimentRNN
     metrics: dict
+    extras: dict = field(default_factory=dict)  # {"pca.json": {...}, "neurons.json": {...}} when present
 
     @property
     def cell(self) -> str:
@@ -62,8 +67,10 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def save_bundle(path: Path, model: SentimentRNN, vocab: Vocab, config: dict, metrics: dict) -> Path:
-    """Write a bundle folder. `config` needs at least `lang` and `max_len`; sizes are read off the model."""
+def save_bundle(path: Path, model: SentimentRNN, vocab: Vocab, config: dict, metrics: dict,
+                extras: dict | None = None) -> Path:
+    """Write a bundle folder. `config` needs at least `lang` and `max_len`; sizes are read off the model.
+    `extras` maps optional file names (EXTRAS) to JSON-able objects."""
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
@@ -71,10 +78,27 @@ def save_bundle(path: Path, model: SentimentRNN, vocab: Vocab, config: dict, met
     vocab.save(path / VOCAB)
     (path / METRICS).write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     cfg = {"format": FORMAT, **config, "cell": model.cell, "vocab_size": len(vocab),
-           "emb_dim": model.embedding.embedding_dim, "hidden_dim": model.hidden_dim,
-           "readout": "last_token", "files": {f: _sha256((path / f).read_bytes()) for f in (WEIGHTS, VOCAB, METRICS)}}
-    (path / CONFIG).write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+           "emb_dim": model.embedding.embedding_dim, "hidden_dim": model.hidden_dim, "readout": "last_token"}
+    _write_extras_and_config(path, cfg, extras or {})
     return path
+
+
+def add_extras(path: Path, extras: dict) -> None:
+    """Add or replace optional files (pca.json, neurons.json) of an existing bundle and re-sign its config."""
+    cfg = read_config(Path(path))
+    cfg.pop("files")
+    _write_extras_and_config(Path(path), cfg, extras)
+
+
+def _write_extras_and_config(path: Path, cfg: dict, extras: dict) -> None:
+    unknown = set(extras) - set(EXTRAS)
+    if unknown:
+        raise ValueError(f"unknown extra files {unknown}; allowed: {EXTRAS}")
+    for fname, obj in extras.items():
+        (path / fname).write_text(json.dumps(obj, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    names = [WEIGHTS, VOCAB, METRICS] + [f for f in EXTRAS if (path / f).is_file()]
+    cfg["files"] = {f: _sha256((path / f).read_bytes()) for f in names}
+    (path / CONFIG).write_text(json.dumps(cfg, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def resolve(name_or_path: str | Path) -> Path:
@@ -122,8 +146,9 @@ def read_config(path: Path) -> dict:
     if not isinstance(cfg.get("lang"), str):
         problems.append("lang must be a string")
     files = cfg.get("files")
-    if not isinstance(files, dict) or set(files) != {WEIGHTS, VOCAB, METRICS}:
-        problems.append(f"files must list the checksums of {WEIGHTS}, {VOCAB} and {METRICS}")
+    if not isinstance(files, dict) or not {WEIGHTS, VOCAB, METRICS} <= set(files) <= {WEIGHTS, VOCAB, METRICS,
+                                                                                        *EXTRAS}:
+        problems.append(f"files must list the checksums of {WEIGHTS}, {VOCAB} and {METRICS} (and optional extras)")
     if problems:
         raise BundleError(f"{path / CONFIG} is invalid: " + "; ".join(problems))
     return cfg
@@ -160,7 +185,13 @@ def load_model(name_or_path: str | Path) -> Bundle:
         raise BundleError(f"{path / WEIGHTS} contains NaN or infinite weights")
     model.load_state_dict(state)
     model.eval()
-    return Bundle(cfg.get("name", path.name), path, cfg, vocab, model, metrics)
+    extras = {}
+    for fname in EXTRAS:
+        if fname in blobs:
+            if len(blobs[fname]) > MAX_EXTRA_BYTES:
+                raise BundleError(f"{path / fname} is larger than 2 MB")
+            extras[fname] = _read_json(path / fname)
+    return Bundle(str(cfg.get("name") or path.name), path, cfg, vocab, model, metrics, extras)
 
 
 def list_bundles() -> list[dict]:
@@ -177,3 +208,55 @@ def list_bundles() -> list[dict]:
         except BundleError as e:
             rows.append({"name": name, "lang": None, "cell": None, "test_accuracy": None, "error": str(e)})
     return rows
+
+
+MAX_ZIP_BYTES = 30 * 1024 * 1024  # uncompressed; a shipped-size bundle is ~5 MB
+
+
+def bundle_zip(b: Bundle) -> bytes:
+    """A bundle as a .zip (one folder named after the model) that load_zip, the CLI and the app can read."""
+    import io
+    import tempfile
+    import zipfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / b.name
+        save_bundle(folder, b.model, b.vocab, {k: b.config[k] for k in ("name", "lang", "max_len") if k in
+                                               b.config}, b.metrics, b.extras)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for f in (CONFIG, WEIGHTS, VOCAB, METRICS, *b.extras):
+                z.write(folder / f, f"{b.name}/{f}")
+    return buf.getvalue()
+
+
+def load_zip(data: bytes, name: str | None = None) -> Bundle:
+    """Load a bundle from .zip bytes (an upload). Only the four bundle files are read, with sizes capped, paths
+    checked and nothing executed; any problem is a BundleError."""
+    import io
+    import tempfile
+    import zipfile
+
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise BundleError("The upload is not a .zip file: download a model from the training page to get one.")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            infos = [i for i in z.infolist() if not i.is_dir()]
+            wanted = {CONFIG, WEIGHTS, VOCAB, METRICS}
+            by_name = {Path(i.filename).name: i for i in infos if Path(i.filename).name in wanted | set(EXTRAS)}
+            if not wanted <= set(by_name):
+                missing = ", ".join(sorted(wanted - set(by_name)))
+                raise BundleError(f"The .zip is not a model bundle: {missing} missing.")
+            if sum(i.file_size for i in by_name.values()) > MAX_ZIP_BYTES:
+                raise BundleError("The .zip unpacks to more than 30 MB: not a bundle of this app.")
+            with tempfile.TemporaryDirectory() as tmp:
+                folder = Path(tmp) / "bundle"
+                folder.mkdir()
+                for fname, info in by_name.items():  # written under our own names: no path in the zip is used
+                    (folder / fname).write_bytes(z.read(info))
+                b = load_model(folder)
+    except zipfile.BadZipFile as e:
+        raise BundleError(f"The .zip file is damaged ({e}).") from None
+    b.name = name or b.config.get("name") or "uploaded"
+    b.path = None
+    return b

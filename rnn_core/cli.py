@@ -135,6 +135,19 @@ def cmd_train(args) -> None:
     print(f"{card['name']}: test accuracy {card['test_accuracy']:.3f} (val {card['val_accuracy']:.3f}) -> {args.out}")
 
 
+def cmd_index(args) -> None:
+    """Rebuild the PCA and neuron index of shipped bundles from their training split."""
+    from .explain.extras import index_shipped
+
+    names = list_bundles() if args.all else [{"name": args.model}]
+    if not args.all and not args.model:
+        raise InputError("Give --model NAME or --all.")
+    for row in names:
+        extras = index_shipped(row["name"], Path(args.ru_csv) if args.ru_csv else None)
+        sizes = ", ".join(f"{k} {len(json.dumps(v)) / 1024:.0f} KB" for k, v in extras.items())
+        print(f"{row['name']}: {sizes}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m rnn_core", description="RNN Lens: sentiment RNNs you can look inside.")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
@@ -154,6 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--label-col", default="label")
     s.add_argument("--json", action="store_true")
     s.set_defaults(fn=cmd_evaluate)
+    s = sub.add_parser("index", help="rebuild a bundle's PCA and neuron index from its training split")
+    s.add_argument("--model", help="shipped model name")
+    s.add_argument("--all", action="store_true", help="every shipped model")
+    s.add_argument("--ru-csv", help="path to rusentitweet_train.csv (Russian models)")
+    s.set_defaults(fn=cmd_index)
     s = sub.add_parser("train", help="train one model, or rebuild all shipped ones with --all")
     s.add_argument("--all", action="store_true", help="rebuild every shipped bundle")
     s.add_argument("--ru-csv", help="path to rusentitweet_train.csv (with --all)")

@@ -144,6 +144,32 @@ def load_ru(path: str | Path) -> Dataset:
     return read_labelled_csv(path, "text", "label", other_labels="drop", source=dict(RU_SOURCE))
 
 
+def load_en_unlabelled() -> list[str]:
+    """The English corpus's plot summaries: in-domain text without a sentiment label (for pretraining only)."""
+    df = pd.read_csv(en_corpus_path(), dtype=str, keep_default_na=False)
+    return _unlabelled(df[df["category"] == "plot"]["text"], load_en().texts)
+
+
+def load_ru_unlabelled(path: str | Path) -> list[str]:
+    """The RuSentiTweet rows that are neither positive nor negative (neutral, skip, speech): tweets of the same
+    kind whose labels the binary task does not use (for pretraining only)."""
+    df = read_csv_frame(path)
+    if "text" not in df.columns or "label" not in df.columns:
+        return []
+    return _unlabelled(df[[parse_label(v) is None for v in df["label"]]]["text"], load_ru(path).texts)
+
+
+def _unlabelled(texts, labelled: list[str]) -> list[str]:
+    """Distinct texts with a word in them that are not also labelled texts (which may sit in validation or test)."""
+    seen = set(labelled)
+    out = []
+    for t in texts:
+        if t not in seen and tokenize(t):
+            seen.add(t)
+            out.append(t)
+    return out
+
+
 def stratified_split(labels, seed: int, fractions=(0.8, 0.1, 0.1)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Index arrays (train, val, test) with each class split in the same proportions; the same seed gives the same
     split. Tiny classes still put one example in validation and test when they have at least three."""

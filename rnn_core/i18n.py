@@ -23,11 +23,11 @@ S: dict[str, dict[str, str]] = {
     # input
     "intro": {
         "en": "Type a sentence. The network reads it word by word: after each word *x_t* it computes a new memory "
-              "*h_t = f(x_t, h_{t−1})* — 128 numbers — with the same weights at every step. Press ▶ under the "
-              "chart to watch the memory fill up.",
+              "*h_t = f(x_t, h_{t−1})* — a vector of numbers (128 in the shipped models) — with the same weights "
+              "at every step. Press ▶ under the chart to watch the memory fill up.",
         "ru": "Введите предложение. Сеть читает его по словам: после каждого слова *x_t* она вычисляет новую память "
-              "*h_t = f(x_t, h_{t−1})* — 128 чисел — с одними и теми же весами на каждом шаге. Нажмите ▶ под "
-              "графиком, чтобы увидеть, как заполняется память.",
+              "*h_t = f(x_t, h_{t−1})* — вектор чисел (128 во встроенных моделях) — с одними и теми же весами "
+              "на каждом шаге. Нажмите ▶ под графиком, чтобы увидеть, как заполняется память.",
     },
     "text_label": {"en": "Your sentence", "ru": "Ваше предложение"},
     "text_placeholder": {"en": "e.g. this is a great film", "ru": "например: это отличный фильм"},
@@ -139,8 +139,8 @@ S: dict[str, dict[str, str]] = {
                         "ru": "последнее скрытое состояние → Linear → сигмоида → вероятность"},
     "how_total": {"en": "Total", "ru": "Всего"},
     "how_steps_title": {"en": "Your sentence, step by step", "ru": "Ваше предложение по шагам"},
-    "how_step1": {"en": "**1. Tokenise**: text → {n} tokens → indices", "ru": "**1. Токенизация**: текст → {n} "
-                  "токенов → индексы"},
+    "how_step1": {"en": "**1. Tokenise**: text → {n} tokens → indices", "ru": "**1. Токенизация**: текст → токены "
+                  "(всего {n}) → индексы"},
     "how_step2": {"en": "**2. Embedding**: each index → a vector of {e}; tensor shape {shape}. First word's vector "
                   "begins:", "ru": "**2. Эмбеддинг**: каждый индекс → вектор из {e} чисел; форма тензора {shape}. "
                   "Вектор первого слова начинается так:"},
@@ -160,6 +160,180 @@ S: dict[str, dict[str, str]] = {
     "dl_json": {"en": "Trace (JSON)", "ru": "Трасса (JSON)"},
     "dl_html": {"en": "Animation (standalone HTML)", "ru": "Анимация (отдельный HTML)"},
     "dl_cli": {"en": "The same numbers from the command line:", "ru": "Те же числа из командной строки:"},
+    # navigation sections
+    "nav_explore": {"en": "Explore a sentence", "ru": "Исследовать предложение"},
+    "nav_learn": {"en": "Why gates matter", "ru": "Зачем нужны ворота"},
+    "nav_build": {"en": "Build", "ru": "Создать"},
+    # gates page
+    "page_gates": {"en": "Gates", "ru": "Ворота"},
+    "gates_intro": {
+        "en": "LSTM and GRU control the flow of information with *gates*: vectors of numbers between 0 (closed) "
+              "and 1 (open), computed at every step from the word and the previous memory. An LSTM has a memory "
+              "cell and three gates — input, forget, output; a GRU is a simpler version with two — reset and "
+              "update. Press ▶ to watch them open and close word by word.",
+        "ru": "LSTM и GRU управляют потоком информации с помощью *ворот*: векторов чисел от 0 (закрыто) до 1 "
+              "(открыто), которые на каждом шаге вычисляются из слова и предыдущей памяти. У LSTM есть ячейка "
+              "памяти и три типа ворот — входные, забывающие и выходные; GRU — упрощённая версия с двумя: сброса и "
+              "обновления. Нажмите ▶, чтобы увидеть, как они открываются и закрываются по словам.",
+    },
+    "gates_rnn": {
+        "en": "A plain RNN has no gates: every step overwrites the memory with h_t = tanh(W_ih·x_t + W_hh·h_{t−1} + "
+              "b). Choose LSTM or GRU above to see gates.",
+        "ru": "У простой RNN ворот нет: каждый шаг перезаписывает память, h_t = tanh(W_ih·x_t + W_hh·h_{t−1} + b). "
+              "Выберите LSTM или GRU выше, чтобы увидеть ворота.",
+    },
+    "gates_lstm_eq": {
+        "en": "**LSTM**: f_t = σ(…) decides how much of the old cell c_{t−1} to keep, i_t = σ(…) how much of the "
+              "candidate g_t = tanh(…) to write, so c_t = f_t·c_{t−1} + i_t·g_t; o_t = σ(…) decides what to show: "
+              "h_t = o_t·tanh(c_t). A forget gate near 1 lets the memory — and the gradient — pass through many "
+              "steps almost untouched.",
+        "ru": "**LSTM**: f_t = σ(…) решает, сколько старой ячейки c_{t−1} сохранить, i_t = σ(…) — сколько "
+              "кандидата g_t = tanh(…) записать, так что c_t = f_t·c_{t−1} + i_t·g_t; o_t = σ(…) решает, что "
+              "показать: h_t = o_t·tanh(c_t). Забывающие ворота около 1 пропускают память — и градиент — через "
+              "много шагов почти без изменений.",
+    },
+    "gates_gru_eq": {
+        "en": "**GRU**: the reset gate r_t decides how much of h_{t−1} shapes the candidate n_t = tanh(W·x_t + "
+              "r_t·(U·h_{t−1})); the update gate z_t mixes old and new: h_t = (1 − z_t)·n_t + z_t·h_{t−1}. "
+              "z_t near 1 keeps the memory as it is.",
+        "ru": "**GRU**: ворота сброса r_t решают, насколько h_{t−1} влияет на кандидата n_t = tanh(W·x_t + "
+              "r_t·(U·h_{t−1})); ворота обновления z_t смешивают старое и новое: h_t = (1 − z_t)·n_t + "
+              "z_t·h_{t−1}. z_t около 1 сохраняет память как есть.",
+    },
+    "gates_params_title": {"en": "Parameters of the three cells (100 → 128)",
+                           "ru": "Параметры трёх ячеек (100 → 128)"},
+    "gates_params_note": {
+        "en": "Each gate needs its own weight matrices: RNN has one block, GRU three, LSTM four — so GRU has "
+              "about a quarter fewer recurrent parameters than LSTM, and often does as well.",
+        "ru": "Каждым воротам нужны свои матрицы весов: у RNN один блок, у GRU три, у LSTM четыре — поэтому у GRU "
+              "примерно на четверть меньше рекуррентных параметров, чем у LSTM, а работает она часто не хуже.",
+    },
+    "col_cell": {"en": "Cell", "ru": "Ячейка"},
+    "col_blocks": {"en": "Weight blocks", "ru": "Блоков весов"},
+    "col_recurrent": {"en": "Recurrent layer", "ru": "Рекуррентный слой"},
+    "col_total": {"en": "Whole model", "ru": "Вся модель"},
+    # gradients page
+    "page_gradients": {"en": "Vanishing & exploding gradients", "ru": "Исчезающий и взрывающийся градиент"},
+    "grad_intro": {
+        "en": "Training sends the error back through time. The gradient at step t is a product of derivatives over "
+              "all later steps; where tanh and sigmoid saturate these are below 1, so the product shrinks "
+              "exponentially and early words stop learning — the *vanishing gradient*. Where weights are large it "
+              "grows instead — the *exploding gradient*.",
+        "ru": "При обучении ошибка распространяется назад во времени. Градиент на шаге t — произведение производных "
+              "по всем следующим шагам; там, где tanh и сигмоида насыщены, они меньше 1, произведение экспоненциально "
+              "уменьшается, и ранние слова перестают учиться — *исчезающий градиент*. При больших весах оно, "
+              "наоборот, растёт — *взрывающийся градиент*.",
+    },
+    "grad_sentence_title": {"en": "1. On your sentence", "ru": "1. На вашем предложении"},
+    "grad_sentence_note": {
+        "en": "‖∂L/∂h_t‖: how strongly the loss at the end reaches back to the memory after word t (log scale; "
+              "distance 0 is the last word). L is the loss against the model's own answer.",
+        "ru": "‖∂L/∂h_t‖: насколько сильно ошибка в конце дотягивается до памяти после слова t (логарифмическая "
+              "шкала; расстояние 0 — последнее слово). L — ошибка относительно собственного ответа модели.",
+    },
+    "grad_long_title": {"en": "2. Can the network remember the first word?",
+                        "ru": "2. Может ли сеть запомнить первое слово?"},
+    "grad_long_intro": {
+        "en": "A live experiment: sequences whose label depends only on the first token, followed by random noise "
+              "tokens. A small network of each cell is trained for a few seconds per length. Chance is 50%.",
+        "ru": "Живой эксперимент: последовательности, метка которых зависит только от первого токена, за ним идёт "
+              "случайный шум. Маленькая сеть каждого типа обучается несколько секунд на каждую длину. Случайное "
+              "угадывание — 50%.",
+    },
+    "lengths": {"en": "Sequence lengths", "ru": "Длины последовательностей"},
+    "budget": {"en": "Seconds per run (at most)", "ru": "Секунд на запуск (не больше)"},
+    "gate_bias": {"en": "Start the memory gate open (forget/update gate bias 4)",
+                  "ru": "Начинать с открытыми воротами памяти (смещение забывающих/обновления 4)"},
+    "gate_bias_help": {
+        "en": "A standard initialisation (Gers 2000; Jozefowicz 2015): the LSTM forget gate and GRU update gate "
+              "start near 1. Turn it off to see that, with PyTorch's default start, gated cells also need longer "
+              "to find the path.",
+        "ru": "Стандартная инициализация (Gers 2000; Jozefowicz 2015): забывающие ворота LSTM и ворота обновления "
+              "GRU начинают около 1. Выключите, чтобы увидеть, что со стандартным стартом PyTorch ячейкам с "
+              "воротами тоже нужно больше времени.",
+    },
+    "run_experiment": {"en": "Run the experiment", "ru": "Запустить эксперимент"},
+    "running_run": {"en": "Run {i}/{n}: {cell}, length {length}", "ru": "Запуск {i}/{n}: {cell}, длина {length}"},
+    "long_done": {"en": "{n} runs in {seconds:.0f} s. Seed {seed}: the same settings give the same curves.",
+                  "ru": "{n} запусков за {seconds:.0f} с. Seed {seed}: при тех же настройках — те же кривые."},
+    "grad_explode_title": {"en": "3. Exploding gradients and clipping", "ru": "3. Взрыв градиента и обрезка"},
+    "grad_explode_intro": {
+        "en": "The recurrent weights W_hh are multiplied by a scale before training (plain SGD). Above about 1 the "
+              "backward products grow; without clipping one huge step wrecks the weights. Clipping rescales the "
+              "gradient to a maximum norm.",
+        "ru": "Рекуррентные веса W_hh умножаются на масштаб перед обучением (обычный SGD). Примерно выше 1 "
+              "произведения при обратном проходе растут; без обрезки один огромный шаг портит веса. Обрезка "
+              "уменьшает градиент до максимальной нормы.",
+    },
+    "init_scale": {"en": "Scale of W_hh at start", "ru": "Масштаб W_hh в начале"},
+    "clip_value": {"en": "Clip at norm", "ru": "Обрезать до нормы"},
+    "run_explode": {"en": "Train with and without clipping", "ru": "Обучить с обрезкой и без"},
+    "explode_result": {"en": "Largest gradient norm: {a:.3g} without clipping, {b:.3g} with clipping (before the "
+                               "cut). Final loss: {la:.3f} vs {lb:.3f}.",
+                       "ru": "Наибольшая норма градиента: {a:.3g} без обрезки, {b:.3g} с обрезкой (до обрезания). "
+                             "Итоговая ошибка: {la:.3f} против {lb:.3f}."},
+    # importance page
+    "page_importance": {"en": "Word importance", "ru": "Важность слов"},
+    "imp_intro": {
+        "en": "Which words pushed the answer? *Integrated gradients* (Captum) add up each word's contribution to the "
+              "output logit along a path from an empty sentence (all ⟨pad⟩) to yours; *occlusion* checks it the "
+              "blunt way — replace one word by ⟨unk⟩ and see how much the logit drops. Red pushes towards "
+              "positive, blue towards negative.",
+        "ru": "Какие слова сдвинули ответ? *Интегрированные градиенты* (Captum) складывают вклад каждого слова в "
+              "логит по пути от пустого предложения (все ⟨pad⟩) к вашему; *окклюзия* проверяет это в лоб — "
+              "заменяет одно слово на ⟨unk⟩ и смотрит, насколько падает логит. Красное тянет к положительной "
+              "оценке, синее — к отрицательной.",
+    },
+    "imp_ig": {"en": "Integrated gradients", "ru": "Интегрированные градиенты"},
+    "imp_occ": {"en": "Occlusion (replace by ⟨unk⟩)", "ru": "Окклюзия (замена на ⟨unk⟩)"},
+    "imp_complete": {
+        "en": "Check: the attributions add up to {total:.3f}; the logit moves by {diff:.3f} from the empty sentence "
+              "to yours (difference {delta:.1e}, {steps} integration steps).",
+        "ru": "Проверка: сумма вкладов {total:.3f}; логит меняется на {diff:.3f} от пустого предложения к вашему "
+              "(разница {delta:.1e}, шагов интегрирования: {steps}).",
+    },
+    "imp_approx": {"en": "The integral did not converge: read these attributions as approximate.",
+                   "ru": "Интеграл не сошёлся: считайте эти вклады приближёнными."},
+    # memory path page
+    "page_path": {"en": "Memory path", "ru": "Путь памяти"},
+    "path_intro": {
+        "en": "The 128 numbers of the memory, squeezed to 2-D with a PCA fitted on training sentences: each point "
+              "is the memory after one word, coloured by P(positive) at that moment. Several sentences can be "
+              "overlaid — see where \"good\" and \"not good\" part ways.",
+        "ru": "128 чисел памяти, сжатые до 2-D методом главных компонент, обученным на предложениях из обучающих "
+              "данных: каждая точка — память после одного слова, цвет — P(положительная) в этот момент. Можно "
+              "наложить несколько предложений и увидеть, где расходятся «хорошо» и «не хорошо».",
+    },
+    "path_more": {"en": "More sentences to overlay (one per line, up to 5)",
+                  "ru": "Ещё предложения для наложения (по одному в строке, до 5)"},
+    "path_more_default": {"en": "good\nnot good", "ru": "хорошо\nне хорошо"},
+    "path_fitted": {"en": "PCA fitted on {n} hidden states from {texts} training sentences; the two axes keep "
+                          "{var:.0%} of their variance.",
+                    "ru": "PCA обучен на {n} скрытых состояниях из {texts} обучающих предложений; две оси "
+                          "сохраняют {var:.0%} дисперсии."},
+    "no_extras": {
+        "en": "This model was saved without the index built from training sentences. Rebuild it with "
+              "`python -m rnn_core index --model {name}`.",
+        "ru": "Эта модель сохранена без индекса по обучающим предложениям. Постройте его: "
+              "`python -m rnn_core index --model {name}`.",
+    },
+    # neurons page
+    "page_neurons": {"en": "Neuron inspector", "ru": "Нейроны"},
+    "neu_intro": {
+        "en": "Pick one of the hidden units: its value after each word of your sentence, and the contexts in the "
+              "training data that drive it most up and most down. Some units track sentiment, some negation, "
+              "some punctuation — most are a mix.",
+        "ru": "Выберите один скрытый нейрон: его значение после каждого слова вашего предложения и контексты из "
+              "обучающих данных, которые сильнее всего поднимают и опускают его. Одни нейроны следят за "
+              "тональностью, другие — за отрицанием или пунктуацией, большинство — за смесью.",
+    },
+    "unit": {"en": "Hidden unit", "ru": "Скрытый нейрон"},
+    "unit_help": {"en": "Starts at the unit that ends your sentence furthest from 0.",
+                  "ru": "Сначала выбран нейрон, который в конце предложения дальше всего от 0."},
+    "neu_top_pos": {"en": "Drives it up (training contexts)", "ru": "Поднимают (контексты из обучения)"},
+    "neu_top_neg": {"en": "Drives it down (training contexts)", "ru": "Опускают (контексты из обучения)"},
+    "col_context": {"en": "context", "ru": "контекст"},
+    "col_value": {"en": "value", "ru": "значение"},
     # training page
     "page_train": {"en": "Train your own", "ru": "Обучить свою сеть"},
     "train_intro": {

@@ -64,3 +64,9 @@ def pad_batch(id_lists: list[list[int]], pad_id: int = 0) -> tuple[torch.Tensor,
     for row, ids in enumerate(id_lists):
         batch[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
     return batch, lengths
+
+
+def serve_with_one_thread() -> None:
+    """For the app's server: run torch on one intra-op thread. A 50-word trace is a few small matrix products, which
+    threads only slow down (and on a shared 2-core machine they fight each other and the training runs)."""
+    torch.set_num_threads(1)

@@ -30,6 +30,14 @@ def architecture_rows(b: Bundle, lang: str = "en") -> list[dict]:
     ]
 
 
+def cell_param_rows(bundles: dict[str, Bundle], lang: str = "en") -> list[dict]:
+    """Recurrent and total parameters of each cell, from the loaded models (the seed: GRU has fewer than LSTM)."""
+    blocks = {"rnn": 1, "gru": 3, "lstm": 4}
+    return [{t("col_cell", lang): CELL_NAMES[c], t("col_blocks", lang): blocks[c],
+             t("col_recurrent", lang): b.model.param_counts()["recurrent"],
+             t("col_total", lang): b.model.param_counts()["total"]} for c, b in bundles.items()]
+
+
 def steps(tr: Trace, b: Bundle) -> dict:
     """The values of the five steps for this sentence (shapes are those of a batch of one, batch_first)."""
     n, e, h = len(tr.tokens), tr.x.shape[1], tr.h.shape[1]
@@ -42,3 +50,13 @@ def steps(tr: Trace, b: Bundle) -> dict:
         "logit": math.log(p / (1 - p)) if 0 < p < 1 else (math.inf if p >= 1 else -math.inf), "p": p,
         "label": tr.label,
     }
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """Rows of our own numbers and labels (never user text) as a Markdown table: cheaper to render than a
+    dataframe, which would pull pandas and pyarrow into every rerun."""
+    cols = list(rows[0])
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(f"{r[c]:,}" if isinstance(r[c], int) else str(r[c]) for c in cols) + " |"
+              for r in rows]
+    return "\n".join(lines)

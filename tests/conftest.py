@@ -14,12 +14,22 @@ from rnn_core.text import Vocab  # noqa: E402
 WORDS = ["good", "great", "fun", "bad", "awful", "boring", "movie", "the", "not", "это", "отличный", "фильм"]
 
 
-def make_bundle(path: Path, cell: str = "lstm", seed: int = 0, hidden: int = 16, emb: int = 8) -> Path:
+def make_bundle(path: Path, cell: str = "lstm", seed: int = 0, hidden: int = 16, emb: int = 8,
+                extras: bool = False) -> Path:
+    """A bundle with random weights over WORDS; `extras` adds a PCA and neuron index built from made-up sentences."""
     torch.manual_seed(seed)
     vocab = Vocab(["<pad>", "<unk>"] + WORDS)
     model = SentimentRNN(len(vocab), cell, emb, hidden)
     metrics = {"name": path.name, "lang": "en", "cell": cell, "test_accuracy": 0.5, "note": "random weights (test)"}
-    return save_bundle(path, model, vocab, {"name": path.name, "lang": "en", "max_len": 50}, metrics)
+    built = None
+    if extras:
+        from rnn_core.explain.extras import build_extras
+
+        gen = torch.Generator().manual_seed(seed)
+        texts = [" ".join(WORDS[i] for i in torch.randint(0, len(WORDS), (6,), generator=gen).tolist())
+                 for _ in range(60)]
+        built = build_extras(model, vocab, texts, n_pca=60, n_index=60)
+    return save_bundle(path, model, vocab, {"name": path.name, "lang": "en", "max_len": 50}, metrics, built)
 
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -30,7 +40,7 @@ def models_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("models")
     for lang in ("en", "ru"):
         for i, cell in enumerate(("rnn", "lstm", "gru")):
-            make_bundle(root / f"{lang}-{cell}", cell=cell, seed=i)
+            make_bundle(root / f"{lang}-{cell}", cell=cell, seed=i, extras=True)
     return root
 
 

@@ -51,7 +51,9 @@ def test_fixed_diverging_scale_and_labels():
     fig = memory_animation(_trace("lstm", text="w1 w2 w3"))
     lay = fig["layout"]
     assert (lay["coloraxis"]["cmin"], lay["coloraxis"]["cmax"]) == (-1.0, 1.0)
-    assert lay["coloraxis"]["colorscale"] == "RdBu_r" and lay["coloraxis"]["colorbar"]["title"]["text"] == "h"
+    scale = lay["coloraxis"]["colorscale"]
+    assert scale[0] == [0.0, "rgb(5,48,97)"] and scale[5] == [0.5, "rgb(247,247,247)"]  # zero is white
+    assert lay["coloraxis"]["colorbar"]["title"]["text"] == "h"
     assert lay["coloraxis2"]["cmin"] == -lay["coloraxis2"]["cmax"]  # c: symmetric, possibly wider
     assert lay["xaxis"]["ticktext"] == ["w1", "w2", "w3"]
     assert [s["label"] for s in lay["sliders"][0]["steps"]] == ["w1", "w2", "w3"]
@@ -65,6 +67,18 @@ def test_frame_t_masks_exactly_the_unread_words():
     assert frame["data"][0]["x"] == [1.5, 3.5, 3.5, 1.5]
     cursor = frame["data"][-1]
     assert cursor["x"] == [1] and len(masks) == len(frame["data"]) - 1
+
+
+def test_long_sentences_thin_their_labels():
+    fig = memory_animation(_trace("gru", 50))
+    assert fig["layout"]["xaxis"]["tickvals"] == list(range(0, 50, 2))
+    assert len(fig["layout"]["sliders"][0]["steps"]) == 50  # every word still has its slider step
+
+
+def test_animation_redraws_so_heatmaps_stay_visible():
+    fig = memory_animation(_trace("gru", 3))
+    assert fig["layout"]["updatemenus"][0]["buttons"][0]["args"][1]["frame"]["redraw"] is True
+    assert fig["layout"]["sliders"][0]["steps"][0]["args"][1]["frame"]["redraw"] is True
 
 
 def test_labels_are_escaped_for_plotly():

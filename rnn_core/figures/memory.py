@@ -13,8 +13,12 @@ import numpy as np
 from ..i18n import t
 from ..trace import Trace
 
-COLORSCALE = "RdBu_r"  # diverging: blue = negative, white = 0, red = positive
-GATE_SCALE = "Greens"  # a gate is a share in [0, 1]: white = closed, green = open
+# Colour scales are spelled out: figures reach the browser unvalidated, and plotly.js knows no "RdBu_r" (it would
+# fall back to its own RdBu, whose middle is grey, so a zero would look like an unread word).
+COLORSCALE = [[i / 10, c] for i, c in enumerate([  # diverging: blue = negative, white = 0, red = positive
+    "rgb(5,48,97)", "rgb(33,102,172)", "rgb(67,147,195)", "rgb(146,197,222)", "rgb(209,229,240)", "rgb(247,247,247)",
+    "rgb(253,219,199)", "rgb(244,165,130)", "rgb(214,96,77)", "rgb(178,24,43)", "rgb(103,0,31)"])]
+GATE_SCALE = [[0.0, "rgb(247,252,245)"], [0.5, "rgb(116,196,118)"], [1.0, "rgb(0,68,27)"]]  # closed → open
 MASK = "rgba(238,238,238,0.93)"
 CELL_COLORS = {"rnn": "#7f7f7f", "lstm": "#1f77b4", "gru": "#d62728"}
 DIGITS = 3  # colour needs no more: [-1, 1] in steps of 0.001
@@ -29,6 +33,16 @@ def label(token: str) -> str:
 def _z(matrix: np.ndarray) -> list:
     """Time-first (T, H) → rows = units, columns = words, rounded for the wire."""
     return np.round(matrix.T.astype(float), DIGITS).tolist()
+
+
+def _xaxis(ticks: list[str], lang: str) -> dict:
+    """Words on the x axis. Past 25 words every other label is left out so they do not overlap (hover still names
+    each word)."""
+    n = len(ticks)
+    step = 1 if n <= 25 else 2
+    return {"tickmode": "array", "tickvals": list(range(0, n, step)), "ticktext": ticks[::step],
+            "tickangle": -45 if n > 8 else 0, "range": [-0.5, n - 0.5], "zeroline": False, "automargin": True,
+            "title": {"text": t("fig_token", lang), "standoff": 8}}
 
 
 def _mask_x(t_shown: int, n: int) -> list[float]:
@@ -68,8 +82,7 @@ def animation(tr: Trace, panels: list[tuple], lang: str = "en", frame_ms: int = 
     layout = {
         "height": 420 + 180 * (len(panels) - 1),
         "margin": {"l": 60, "r": 20, "t": 30, "b": 90},
-        "xaxis": {"anchor": "y", "tickmode": "array", "tickvals": list(range(n)), "ticktext": ticks,
-                  "tickangle": -45 if n > 8 else 0, "range": [-0.5, n - 0.5], "title": {"text": t("fig_token", lang)}},
+        "xaxis": {"anchor": "y", **_xaxis(ticks, lang)},
         "yaxis": {"domain": [0, curve_top], "range": [-0.02, 1.02], "title": {"text": "P(+)"},
                   "tickvals": [0, 0.5, 1], "fixedrange": True},
         "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": 0.5, "y1": 0.5,
@@ -109,12 +122,14 @@ def animation(tr: Trace, panels: list[tuple], lang: str = "en", frame_ms: int = 
     frames = [{"name": str(i), "traces": moving,
                "data": [{"x": _mask_x(i, n)} for _ in mask_traces] + [{"x": [i], "y": [p[i]]}]}
               for i in range(n)]
-    step_args = {"mode": "immediate", "frame": {"duration": 0, "redraw": False}}
+    # redraw=True: with redraw=False plotly.js drops heatmap layers from the view during an animation
+    # (plotly/plotly.js#4491). Frames still carry only the masks and the cursor, so the payload does not grow.
+    step_args = {"mode": "immediate", "frame": {"duration": 0, "redraw": True}}
     layout["sliders"] = [{"active": n - 1, "pad": {"t": 60}, "currentvalue": {"prefix": t("fig_after", lang)},
                           "transition": {"duration": 0},
                           "steps": [{"method": "animate", "label": ticks[i], "args": [[str(i)], step_args]}
                                     for i in range(n)]}]
-    play = {"frame": {"duration": frame_ms, "redraw": False}, "transition": {"duration": 0}, "mode": "immediate",
+    play = {"frame": {"duration": frame_ms, "redraw": True}, "transition": {"duration": 0}, "mode": "immediate",
             "fromcurrent": False}
     layout["updatemenus"] = [{"type": "buttons", "direction": "left", "x": 0, "y": 0, "xanchor": "right",
                               "yanchor": "top", "pad": {"t": 60, "r": 10}, "showactive": False,
@@ -135,8 +150,7 @@ def compare_curves(traces: dict[str, Trace], lang: str = "en") -> dict:
             for cell, tr in traces.items()]
     layout = {"height": 320, "margin": {"l": 50, "r": 20, "t": 40, "b": 80},
               "title": {"text": t("fig_compare_curves", lang)},
-              "xaxis": {"tickmode": "array", "tickvals": list(range(len(ticks))), "ticktext": ticks,
-                        "tickangle": -45 if len(ticks) > 8 else 0},
+              "xaxis": _xaxis(ticks, lang),
               "yaxis": {"range": [-0.02, 1.02], "title": {"text": "P(+)"}},
               "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0.5, "y1": 0.5,
                           "line": {"dash": "dot", "width": 1, "color": "#999"}}],
@@ -150,8 +164,7 @@ def state_heatmap(tr: Trace, lang: str = "en", title: str = "") -> dict:
     return {"data": [{"type": "heatmap", "z": _z(tr.h), "zmin": -1, "zmax": 1, "colorscale": COLORSCALE,
                       "showscale": False, "hovertemplate": "t=%{x} unit=%{y}: %{z}<extra></extra>"}],
             "layout": {"height": 300, "margin": {"l": 40, "r": 10, "t": 40, "b": 70}, "title": {"text": title},
-                       "xaxis": {"tickmode": "array", "tickvals": list(range(len(ticks))), "ticktext": ticks,
-                                 "tickangle": -45 if len(ticks) > 8 else 0},
+                       "xaxis": _xaxis(ticks, lang),
                        "yaxis": {"title": {"text": t("fig_unit", lang)}}}}
 
 

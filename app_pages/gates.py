@@ -1,0 +1,23 @@
+"""Gates: the LSTM's input/forget/output gates and the GRU's reset/update gates, animated word by word."""
+import streamlit as st
+
+from app_pages.common import CELLS, chart, current_ui, get_bundle, model_name, page_sentence, t
+from rnn_core.figures.memory import gates_animation
+from rnn_core.report import cell_param_rows, markdown_table
+
+ui = current_ui()
+st.title(t("page_gates", ui))
+st.markdown(t("gates_intro", ui))
+picked = page_sentence(ui)
+if picked:
+    sel, bundle, tr = picked
+    if tr.cell == "rnn":
+        st.info(t("gates_rnn", ui))
+    else:
+        chart(gates_animation(tr, ui), "gates_chart")
+        st.markdown(t(f"gates_{tr.cell}_eq", ui))
+    st.subheader(t("gates_params_title", ui))
+    loaded = {c: b for c in CELLS if (b := get_bundle(model_name(sel.lang, c))[0]) is not None}
+    if loaded:
+        st.markdown(markdown_table(cell_param_rows(loaded, ui)))
+    st.caption(t("gates_params_note", ui))

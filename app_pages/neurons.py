@@ -1,0 +1,27 @@
+"""Neuron inspector: one hidden unit along the sentence, and the training contexts that drive it most."""
+import numpy as np
+import streamlit as st
+
+from app_pages.common import chart, current_ui, page_sentence, t
+from rnn_core.explain.neurons import top_contexts, unit_activation
+from rnn_core.figures.inside import neuron_activation_figure
+
+ui = current_ui()
+st.title(t("page_neurons", ui))
+st.markdown(t("neu_intro", ui))
+picked = page_sentence(ui)
+if picked:
+    sel, bundle, tr = picked
+    n_units = tr.h.shape[1]
+    unit = st.number_input(t("unit", ui), 0, n_units - 1, int(np.abs(tr.h[-1]).argmax()), help=t("unit_help", ui),
+                           key=f"unit-{sel.name}-{' '.join(tr.tokens)[:60]}")
+    chart(neuron_activation_figure(unit_activation(tr, int(unit))), "neuron_chart")
+    index = bundle.extras.get("neurons.json")
+    if index is None:
+        st.info(t("no_extras", ui, name=bundle.name))
+    else:
+        for col, sign, title in zip(st.columns(2), ("pos", "neg"), ("neu_top_pos", "neu_top_neg")):
+            rows = [{t("col_context", ui): " ".join([*c["left"], f"[{c['word']}]", *c["right"]]),
+                     t("col_value", ui): round(c["activation"], 3)} for c in top_contexts(index, int(unit), sign)]
+            col.markdown(f"**{t(title, ui)}**")
+            col.dataframe(rows, hide_index=True)

@@ -1,0 +1,31 @@
+"""Memory path: the hidden state after each word, projected to 2-D by a PCA fitted on training sentences."""
+import streamlit as st
+
+from app_pages.common import chart, current_ui, get_trace, page_sentence, t
+from rnn_core import InputError
+from rnn_core.explain.memory_path import memory_path, pca_from_dict
+from rnn_core.figures.inside import memory_path_figure
+
+ui = current_ui()
+st.title(t("page_path", ui))
+st.markdown(t("path_intro", ui))
+picked = page_sentence(ui)
+if picked:
+    sel, bundle, tr = picked
+    more = st.text_area(t("path_more", ui), value=t("path_more_default", ui), key="path_more", height=80)
+    stored = bundle.extras.get("pca.json")
+    if stored is None:
+        st.info(t("no_extras", ui, name=bundle.name))
+    else:
+        pca = pca_from_dict(stored)
+        traces = [tr]
+        for line in [x for x in more.splitlines() if x.strip()][:5]:
+            try:
+                traces.append(get_trace(sel.name, line))
+            except InputError:
+                pass
+        paths = [memory_path(x, pca) for x in traces]
+        chart(memory_path_figure(paths, pca, names=[" ".join(x.tokens)[:40] for x in traces]), "path_chart")
+        fit = pca.get("fitted_on", {})
+        st.caption(t("path_fitted", ui, n=fit.get("n_states", "?"), texts=fit.get("n_texts", "?"),
+                     var=float(sum(pca["explained_variance_ratio"]))))

@@ -1,0 +1,152 @@
+"""Train your own network in the browser: data, settings, a live run that can be stopped, the result, and the
+model as a download (and back as an upload)."""
+import streamlit as st
+
+from app_pages.common import chart, current_ui, session_models, t
+from rnn_core import BundleError, InputError
+from rnn_core.bundle import bundle_zip, load_zip
+from rnn_core.data import load_en, load_ru, read_csv_frame, read_labelled_csv
+from rnn_core.figures.training import confusion_matrix, training_curves
+from rnn_core.jobs import MAX_JOBS, MAX_SECONDS, TrainingJob
+from rnn_core.recipes import RU_DEFAULT_CSV
+from rnn_core.train import TrainConfig, check_trainable
+
+ui = current_ui()
+
+
+@st.cache_resource(show_spinner=False)
+def corpus(lang: str):
+    return load_en() if lang == "en" else load_ru(RU_DEFAULT_CSV)
+
+
+def choose_data():
+    """The chosen Dataset (or None, having said why) and its language tag."""
+    source = st.radio(t("train_data", ui), ["en", "ru", "upload"], horizontal=True, key="train_source",
+                      format_func=lambda s: t({"en": "data_en", "ru": "data_ru", "upload": "data_upload"}[s], ui))
+    if source == "en":
+        try:
+            return corpus("en"), "en"
+        except InputError:
+            st.warning(t("data_en_missing", ui))
+            return None, "en"
+    if source == "ru":
+        if not RU_DEFAULT_CSV.is_file():
+            st.info(t("data_ru_missing", ui))
+            return None, "ru"
+        return corpus("ru"), "ru"
+    up = st.file_uploader(t("upload_csv", ui), type=["csv"], key="train_csv")
+    if up is None:
+        return None, "custom"
+    try:
+        raw = up.getvalue()
+        cols = list(read_csv_frame(raw).columns)
+        if len(cols) < 2:
+            raise InputError(t("need_two_columns", ui, cols=", ".join(map(str, cols))))
+        c1, c2, c3 = st.columns([2, 2, 3])
+        text_col = c1.selectbox(t("text_col", ui), cols, index=cols.index("text") if "text" in cols else 0)
+        label_col = c2.selectbox(t("label_col", ui), cols, index=cols.index("label") if "label" in cols else
+                                 min(1, len(cols) - 1))
+        skip = c3.checkbox(t("skip_other", ui), key="skip_other")
+        ds = read_labelled_csv(raw, text_col, label_col, "drop" if skip else "error",
+                               {"name": f"uploaded file {up.name}"})
+        check_trainable(ds, "file")
+        return ds, "custom"
+    except InputError as e:
+        st.error(t("bad_upload", ui, error=e))
+        return None, "custom"
+
+
+def settings_form(ds, lang, job):
+    with st.form("train_settings"):
+        st.markdown(f"**{t('settings', ui)}**")
+        c1, c2, c3, c4 = st.columns(4)
+        cell = c1.segmented_control(t("cell", ui), ["RNN", "LSTM", "GRU"], default="LSTM", required=True)
+        emb = c2.select_slider(t("emb_dim", ui), [16, 32, 64, 100, 128], value=100)
+        hidden = c3.select_slider(t("hidden_dim", ui), [16, 32, 64, 128, 256], value=128)
+        lr = c4.select_slider(t("lr", ui), [3e-4, 1e-3, 2e-3, 5e-3, 1e-2], value=2e-3, format_func=lambda v: f"{v:g}")
+        c1, c2, c3, c4 = st.columns(4)
+        epochs = c1.slider(t("epochs", ui), 1, 30, 8)
+        dropout = c2.slider(t("dropout", ui), 0.0, 0.8, 0.5, 0.05)
+        clip_on = c3.toggle(t("clip_on", ui), value=True)
+        clip = c3.number_input(t("clip", ui), 0.1, 100.0, 1.0, 0.5)
+        max_len = c4.slider(t("max_len_label", ui), 5, 100, 50)
+        c1, c2 = st.columns(2)
+        seed = c1.number_input(t("seed", ui), 0, 2**31 - 1, 13)
+        default = f"my-{(cell or 'LSTM').lower()}-{len(session_models()) + 1}"
+        name = c2.text_input(t("model_name_label", ui), value=default, max_chars=40)
+        busy = job is not None and job.running
+        go = st.form_submit_button(t("train_button", ui), type="primary", disabled=ds is None or busy)
+    if not go:
+        return
+    cfg = TrainConfig(cell=(cell or "LSTM").lower(), emb_dim=emb, hidden_dim=hidden, lr=lr, epochs=epochs,
+                      dropout=dropout, clip=clip if clip_on else None, max_len=max_len, seed=int(seed))
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name.strip())[:40].strip("-.") or default
+    try:
+        st.session_state["train_job"] = TrainingJob(ds, cfg, safe, lang).start()
+    except InputError as e:
+        st.error(str(e))
+
+
+def live(job):
+    """Progress, curves and a Stop button, refreshed every second while the run lasts."""
+    s = job.status()
+    if s["running"]:
+        b = s["batch"]
+        text = t("stopping", ui) if s["stopping"] else t("training", ui, epoch=b["epoch"], batch=b["batch"],
+                                                           n=b["n_batches"], elapsed=s["elapsed"])
+        st.progress(s["progress"], text=text)
+        st.button(t("stop_button", ui), on_click=job.stop, disabled=s["stopping"])
+    if s["epochs"]:
+        chart(training_curves(s["epochs"], ui), "train_curves")
+    if s["done"] and st.session_state.get("train_shown") is not job:
+        st.session_state["train_shown"] = job
+        st.rerun()  # leave polling mode: the whole page now shows the result
+
+
+def result(job):
+    if job.error:
+        st.error(t("train_failed", ui, error=job.error))
+        return
+    b, m = job.bundle, job.bundle.metrics
+    session_models()[b.name] = b
+    st.success(t("train_done", ui, seconds=m["train_seconds"], why=t(f"why_{m['stopped']}", ui), best=m["best_epoch"],
+                 val=m["val_accuracy"], test=m["test_accuracy"], n=m["split"]["test"]))
+    c1, c2 = st.columns([1, 2])
+    with c1:
+        chart(confusion_matrix(m["test_confusion"], ui), "train_confusion")
+    with c2:
+        st.markdown(t("model_ready", ui, name=b.name))
+        st.download_button(t("download_model", ui), data=lambda: bundle_zip(b), file_name=f"{b.name}.zip",
+                           mime="application/zip", on_click="ignore")
+
+
+def upload_model():
+    up = st.file_uploader(t("upload_model", ui), type=["zip"], key="model_zip")
+    if up is None:
+        return
+    try:
+        b = load_zip(up.getvalue())
+    except BundleError as e:
+        st.error(t("bad_upload", ui, error=e))
+        return
+    session_models()[b.name] = b
+    acc = b.metrics.get("test_accuracy")
+    st.success(t("uploaded_model", ui, name=b.name, cell=b.cell.upper(),
+                 acc="n/a" if not isinstance(acc, float) else f"{acc:.1%}"))
+
+
+st.title(t("page_train", ui))
+st.markdown(t("train_intro", ui))
+st.caption(t("train_fair", ui, seconds=MAX_SECONDS, jobs=MAX_JOBS))
+job = st.session_state.get("train_job")
+dataset, data_lang = choose_data()
+if dataset is not None:
+    st.caption(t("data_rows", ui, n=len(dataset), pos=sum(dataset.labels) / len(dataset)))
+settings_form(dataset, data_lang, job)
+job = st.session_state.get("train_job")
+if job is not None:
+    st.fragment(live, run_every=1.0 if job.running else None)(job)
+    if job.done:
+        result(job)
+st.divider()
+upload_model()

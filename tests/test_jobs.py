@@ -1,0 +1,142 @@
+"""Background training for the app: caps on time and threads, Stop keeps the best weights, bundles as .zip."""
+import io
+import json
+import pickle
+import time
+import zipfile
+
+import pytest
+import torch
+
+from rnn_core import jobs
+from rnn_core.bundle import bundle_zip, load_model, load_zip
+from rnn_core.data import Dataset
+from rnn_core.errors import BundleError, InputError
+from rnn_core.trace import trace
+from rnn_core.train import TrainConfig
+
+
+def separable(n=200):
+    pos = [f"good great {i} fine" for i in range(n // 2)]
+    neg = [f"bad awful {i} dull" for i in range(n // 2)]
+    return Dataset(pos + neg, [1] * len(pos) + [0] * len(neg), {"name": "synthetic"})
+
+
+SMALL = TrainConfig(cell="gru", emb_dim=8, hidden_dim=8, epochs=8, batch_size=16, lr=0.02, min_count=1, seed=1)
+
+
+def test_job_trains_with_one_thread_and_reports_progress(monkeypatch):
+    seen = []
+    job = jobs.TrainingJob(separable(), SMALL, "t1")
+    original = job._progress
+    monkeypatch.setattr(job, "_progress", lambda ev: (seen.append(torch.get_num_threads()), original(ev)))
+    job.start().wait(60)
+    assert job.done and job.error is None and job.bundle is not None
+    assert seen and set(seen) == {1}
+    s = job.status()
+    assert s["progress"] == 1.0 and len(s["epochs"]) == job.bundle.metrics["epochs_run"] >= 1
+    assert job.bundle.metrics["test_accuracy"] > 0.9
+
+
+def test_time_cap_is_enforced(monkeypatch):
+    monkeypatch.setattr(jobs, "MAX_SECONDS", 0.5)
+    cfg = TrainConfig(cell="lstm", emb_dim=16, hidden_dim=32, epochs=10_000, batch_size=4, min_count=1,
+                      patience=10_000, time_limit=999)
+    job = jobs.TrainingJob(separable(400), cfg, "t2")
+    assert job.cfg.time_limit == 0.5  # a user's own limit cannot exceed the server's
+    t0 = time.perf_counter()
+    job.start().wait(60)
+    assert time.perf_counter() - t0 < 15
+    assert job.bundle.metrics["stopped"] == "time_limit"
+
+
+def test_stop_keeps_the_best_weights():
+    cfg = TrainConfig(cell="rnn", emb_dim=8, hidden_dim=8, epochs=10_000, batch_size=4, min_count=1,
+                      patience=10_000)
+    job = jobs.TrainingJob(separable(400), cfg, "t3").start()
+    while not job.status()["epochs"]:
+        time.sleep(0.05)
+    job.stop()
+    job.wait(60)
+    m = job.bundle.metrics
+    assert m["stopped"] == "user" and m["best_epoch"] >= 1
+    assert m["val_accuracy"] == max(e["val_accuracy"] for e in m["history"])
+
+
+def test_server_wide_cap_refuses_extra_runs(monkeypatch):
+    monkeypatch.setattr(jobs, "_slots", jobs.threading.BoundedSemaphore(1))
+    cfg = TrainConfig(cell="rnn", emb_dim=8, hidden_dim=8, epochs=10_000, batch_size=4, min_count=1,
+                      patience=10_000)
+    first = jobs.TrainingJob(separable(), cfg, "a").start()
+    with pytest.raises(InputError, match="training on this server"):
+        jobs.TrainingJob(separable(), cfg, "b").start()
+    first.stop()
+    first.wait(60)
+    jobs.TrainingJob(separable(), SMALL, "c").start().wait(60)  # the slot is free again
+
+
+def test_one_class_or_too_few_rows_are_refused():
+    with pytest.raises(InputError, match="only one class"):
+        jobs.TrainingJob(Dataset([f"good {i}" for i in range(50)], [1] * 50), SMALL, "x")
+    with pytest.raises(InputError, match="at least 20"):
+        jobs.TrainingJob(Dataset(["good", "bad"], [1, 0]), SMALL, "x")
+
+
+@pytest.fixture(scope="module")
+def trained():
+    job = jobs.TrainingJob(separable(), SMALL, "zipped").start()
+    job.wait(60)
+    return job.bundle
+
+
+def test_zip_round_trip(trained, tmp_path):
+    data = bundle_zip(trained)
+    back = load_zip(data)
+    assert back.name == "zipped" and back.cell == "gru"
+    assert trace(back.model, back.vocab, "good great").p == pytest.approx(trace(trained.model, trained.vocab,
+                                                                                "good great").p, abs=1e-6)
+    zipfile.ZipFile(io.BytesIO(data)).extractall(tmp_path)  # the CLI and load_model read the unpacked folder
+    assert load_model(tmp_path / "zipped").metrics["test_accuracy"] == trained.metrics["test_accuracy"]
+
+
+def _rezip(data: bytes, edit) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(data))
+    files = {i.filename: src.read(i) for i in src.infolist()}
+    edit(files)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for k, v in files.items():
+            z.writestr(k, v)
+    return buf.getvalue()
+
+
+class _Evil:
+    def __reduce__(self):
+        return (exec, ("open('PWNED', 'w').write('x')",))
+
+
+def test_bad_zips_are_refused(trained, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    data = bundle_zip(trained)
+    with pytest.raises(BundleError, match="not a .zip"):
+        load_zip(b"PK\x03\x04 not really")
+    with pytest.raises(BundleError, match="vocab.json missing"):
+        load_zip(_rezip(data, lambda f: f.pop("zipped/vocab.json")))
+
+    def swap_in_pickle(f):
+        f["zipped/weights.safetensors"] = pickle.dumps(_Evil())
+        cfg = json.loads(f["zipped/config.json"])
+        import hashlib
+
+        cfg["files"]["weights.safetensors"] = hashlib.sha256(f["zipped/weights.safetensors"]).hexdigest()
+        f["zipped/config.json"] = json.dumps(cfg).encode()
+
+    with pytest.raises(BundleError, match="weights.safetensors"):
+        load_zip(_rezip(data, swap_in_pickle))
+    assert not (tmp_path / "PWNED").exists()
+
+    def traversal(f):
+        f["../../evil/config.json"] = f.pop("zipped/config.json")
+
+    b = load_zip(_rezip(data, traversal))  # names are reduced to the four known files; nothing lands outside
+    assert b.cell == "gru" and not (tmp_path.parent / "evil").exists()
