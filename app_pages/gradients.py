@@ -24,7 +24,7 @@ if picked:
         if b is not None:
             results[c] = step_gradient_norms(b.model, b.vocab.encode(sel.text, b.max_len).ids)
     if results:
-        chart(gradient_norms_figure(results, which="h"), "grad_sentence")
+        chart(gradient_norms_figure(results, which="h", lang=ui), "grad_sentence")
         st.caption(t("grad_sentence_note", ui))
 
 st.subheader(t("grad_long_title", ui))
@@ -50,9 +50,9 @@ sweep = st.session_state.get("long_range")
 if sweep:
     left, right = st.columns(2)
     with left:
-        chart(long_range_accuracy_figure(sweep), "long_acc")
+        chart(long_range_accuracy_figure(sweep, lang=ui), "long_acc")
     with right:
-        chart(long_range_gradient_figure(sweep, length=max(sweep["lengths"])), "long_grad")
+        chart(long_range_gradient_figure(sweep, length=max(sweep["lengths"]), lang=ui), "long_grad")
     st.caption(t("long_done", ui, n=len(sweep["runs"]), seconds=sum(sum(v) for v in sweep["seconds"].values()),
                  seed=0))
 
@@ -69,6 +69,6 @@ if go:
                                          exploding_experiment("rnn", scale, clip, seed=0)]
 runs = st.session_state.get("exploding")
 if runs:
-    chart(exploding_figure(runs), "exploding")
+    chart(exploding_figure(runs, lang=ui), "exploding")
     st.caption(t("explode_result", ui, a=runs[0]["max_grad_norm"], b=runs[1]["max_grad_norm"],
                  la=runs[0]["loss"][-1], lb=runs[1]["loss"][-1]))

@@ -22,6 +22,6 @@ if picked:
         st.warning(t("imp_approx", ui))
     left, right = st.columns(2)
     with left:
-        chart(word_importance_figure(ig, title=t("imp_ig", ui)), "ig_chart")
+        chart(word_importance_figure(ig, title=t("imp_ig", ui), lang=ui), "ig_chart")
     with right:
-        chart(word_importance_figure(occ, title=t("imp_occ", ui)), "occ_chart")
+        chart(word_importance_figure(occ, title=t("imp_occ", ui), lang=ui), "occ_chart")

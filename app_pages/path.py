@@ -25,7 +25,7 @@ if picked:
             except InputError:
                 pass
         paths = [memory_path(x, pca) for x in traces]
-        chart(memory_path_figure(paths, pca, names=[" ".join(x.tokens)[:40] for x in traces]), "path_chart")
+        chart(memory_path_figure(paths, pca, names=[" ".join(x.tokens)[:40] for x in traces], lang=ui), "path_chart")
         fit = pca.get("fitted_on", {})
         st.caption(t("path_fitted", ui, n=fit.get("n_states", "?"), texts=fit.get("n_texts", "?"),
                      var=float(sum(pca["explained_variance_ratio"]))))

@@ -277,12 +277,12 @@ S: dict[str, dict[str, str]] = {
     "imp_intro": {
         "en": "Which words pushed the answer? *Integrated gradients* (Captum) add up each word's contribution to the "
               "output logit along a path from an empty sentence (all ⟨pad⟩) to yours; *occlusion* checks it the "
-              "blunt way — replace one word by ⟨unk⟩ and see how much the logit drops. Red pushes towards "
-              "positive, blue towards negative.",
+              "blunt way — replace one word by ⟨unk⟩ and see how much the logit drops. Blue pushes towards "
+              "positive, red towards negative.",
         "ru": "Какие слова сдвинули ответ? *Интегрированные градиенты* (Captum) складывают вклад каждого слова в "
               "логит по пути от пустого предложения (все ⟨pad⟩) к вашему; *окклюзия* проверяет это в лоб — "
-              "заменяет одно слово на ⟨unk⟩ и смотрит, насколько падает логит. Красное тянет к положительной "
-              "оценке, синее — к отрицательной.",
+              "заменяет одно слово на ⟨unk⟩ и смотрит, насколько падает логит. Синее тянет к положительной "
+              "оценке, красное — к отрицательной.",
     },
     "imp_ig": {"en": "Integrated gradients", "ru": "Интегрированные градиенты"},
     "imp_occ": {"en": "Occlusion (replace by ⟨unk⟩)", "ru": "Окклюзия (замена на ⟨unk⟩)"},
@@ -334,6 +334,37 @@ S: dict[str, dict[str, str]] = {
     "neu_top_neg": {"en": "Drives it down (training contexts)", "ru": "Опускают (контексты из обучения)"},
     "col_context": {"en": "context", "ru": "контекст"},
     "col_value": {"en": "value", "ru": "значение"},
+    # figures of the inside pages
+    "fx_grad_title": {"en": "How much of the gradient reaches each step: ‖∂L/∂{symbol}‖",
+                      "ru": "Какая часть градиента доходит до каждого шага: ‖∂L/∂{symbol}‖"},
+    "fx_steps_before_end": {"en": "steps before the end", "ru": "шагов до конца"},
+    "fx_chance": {"en": "chance", "ru": "случайное угадывание"},
+    "fx_long_title": {"en": "Remembering the first token: accuracy by sequence length",
+                      "ru": "Запомнить первый токен: точность в зависимости от длины"},
+    "fx_long_x": {"en": "sequence length (the first token decides the label)",
+                  "ru": "длина последовательности (метку определяет первый токен)"},
+    "fx_test_accuracy": {"en": "test accuracy", "ru": "точность на тесте"},
+    "fx_long_grad_init": {"en": "Gradient reaching each step, length {length}, before training",
+                          "ru": "Градиент на каждом шаге, длина {length}, до обучения"},
+    "fx_long_grad_end": {"en": "Gradient reaching each step, length {length}, after training",
+                         "ru": "Градиент на каждом шаге, длина {length}, после обучения"},
+    "fx_mean_grad": {"en": "mean ‖∂L/∂h_t‖ (log)", "ru": "средняя ‖∂L/∂h_t‖ (лог.)"},
+    "fx_train_loss": {"en": "training loss", "ru": "ошибка на обучении"},
+    "fx_grad_norm": {"en": "gradient norm (before clipping)", "ru": "норма градиента (до обрезки)"},
+    "fx_whh": {"en": "‖W_hh‖ (recurrent weights)", "ru": "‖W_hh‖ (рекуррентные веса)"},
+    "fx_run_name": {"en": "scale {scale:g}, {clip}", "ru": "масштаб {scale:g}, {clip}"},
+    "fx_clip": {"en": "clip {clip:g}", "ru": "обрезка {clip:g}"},
+    "fx_no_clip": {"en": "no clipping", "ru": "без обрезки"},
+    "fx_diverged": {"en": "diverged at step {step}", "ru": "разошлось на шаге {step}"},
+    "fx_explode_title": {"en": "Exploding gradients, with and without clipping",
+                         "ru": "Взрывающийся градиент с обрезкой и без"},
+    "fx_step": {"en": "training step", "ru": "шаг обучения"},
+    "fx_contribution": {"en": "contribution", "ru": "вклад"},
+    "fx_sentence": {"en": "sentence", "ru": "предложение"},
+    "fx_pc": {"en": "PC{k} ({pct:.0f}% of variance)", "ru": "ГК{k} ({pct:.0f}% дисперсии)"},
+    "fx_path_title": {"en": "The memory's path, one word at a time", "ru": "Путь памяти, слово за словом"},
+    "fx_unit_title": {"en": "Unit {unit} of {state} along the sentence",
+                      "ru": "Нейрон {unit} из {state} по предложению"},
     # training page
     "page_train": {"en": "Train your own", "ru": "Обучить свою сеть"},
     "train_intro": {

@@ -21,11 +21,12 @@ def token_chips(tokens: list[str], unknown: list[bool], unknown_title: str = "un
 
 
 def weighted_chips(tokens: list[str], weights: list[float]) -> str:
-    """Tokens tinted by a signed weight in [-1, 1] (red = towards positive, blue = towards negative)."""
+    """Tokens tinted by a signed weight in [-1, 1] (blue = towards positive, red = towards negative, as in the word
+    importance chart)."""
     chips = []
     for tok, w in zip(tokens, weights):
         w = max(-1.0, min(1.0, float(w)))
-        rgb = "214,39,40" if w >= 0 else "31,119,180"
+        rgb = "31,119,180" if w >= 0 else "214,39,40"
         chips.append(f'<span class="rl-chip" style="background:rgba({rgb},{abs(w) * 0.75:.3f})" '
                      f'title="{w:+.3f}">{html.escape(tok)}</span>')
     return f'{_STYLE}<div class="rl-chips">{"".join(chips)}</div>'

@@ -88,7 +88,8 @@ def test_word_importance_figure_keeps_every_token_in_order():
     r = word_importance(_model("gru"), tr.ids, tr.tokens, n_steps=16)
     fig = _json(inside.word_importance_figure(r))
     bar = fig["data"][0]
-    assert fig["layout"]["xaxis"]["ticktext"] == tr.tokens  # the repeated "the" keeps both bars
+    # the repeated "the" keeps both bars; "<" and ">" are escaped for Plotly's label markup
+    assert fig["layout"]["xaxis"]["ticktext"] == [x.replace("<", "&lt;").replace(">", "&gt;") for x in tr.tokens]
     assert bar["x"] == list(range(len(tr.tokens)))
     np.testing.assert_allclose(bar["y"], r["attributions"], rtol=1e-5, atol=1e-9)
     assert bar["marker"]["cmin"] == -bar["marker"]["cmax"]  # diverging scale centred on zero

@@ -14,6 +14,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..i18n import t
+from .memory import label
+
 CELL_COLORS = {"rnn": "#d62728", "lstm": "#1f77b4", "gru": "#2ca02c"}
 CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 DIVERGING = "RdBu"  # red = pushes towards negative, blue = towards positive (cmid = 0)
@@ -32,10 +35,12 @@ def _positive(values) -> list:
 
 
 def _token_axis(tokens: Sequence[str]) -> dict:
-    return {"tickmode": "array", "tickvals": list(range(len(tokens))), "ticktext": list(tokens), "tickangle": -45}
+    return {"tickmode": "array", "tickvals": list(range(len(tokens))), "ticktext": [label(x) for x in tokens],
+            "tickangle": -45}
 
 
-def gradient_norms_figure(results: Mapping[str, dict], which: str = "h", title: str | None = None) -> go.Figure:
+def gradient_norms_figure(results: Mapping[str, dict], which: str = "h", title: str | None = None,
+                          lang: str = "en") -> go.Figure:
     """‖∂L/∂h_t‖ (which="h") or ‖∂L/∂x_t‖ (which="x") against the distance from the end, one line per cell, log y.
     `results` maps a cell name to step_gradient_norms' output for the same sentence."""
     key = {"h": "h_grad_norm", "x": "x_grad_norm"}[which]
@@ -44,28 +49,29 @@ def gradient_norms_figure(results: Mapping[str, dict], which: str = "h", title: 
         fig.add_trace(go.Scatter(x=np.asarray(r["distance"]).tolist(), y=_positive(r[key]), mode="lines+markers",
                                  name=CELL_NAMES.get(cell, cell), line={"color": CELL_COLORS.get(cell)}))
     symbol = "h_t" if which == "h" else "x_t"
-    fig.update_layout(**_LAYOUT, title=title or f"How much of the gradient reaches each step: ‖∂L/∂{symbol}‖",
-                      xaxis_title="steps before the end of the sentence", yaxis_title=f"‖∂L/∂{symbol}‖ (log)")
+    fig.update_layout(**_LAYOUT, title=title or t("fx_grad_title", lang, symbol=symbol),
+                      xaxis_title=t("fx_steps_before_end", lang), yaxis_title=f"‖∂L/∂{symbol}‖ (log)")
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
 
 
-def long_range_accuracy_figure(sweep: dict) -> go.Figure:
+def long_range_accuracy_figure(sweep: dict, lang: str = "en") -> go.Figure:
     """Test accuracy against the distance the first token must be remembered, one line per cell; chance = 0.5."""
     fig = go.Figure()
     for cell in sweep["cells"]:
         acc = sweep["accuracy"][cell]
         fig.add_trace(go.Scatter(x=list(sweep["lengths"][:len(acc)]), y=_finite(acc), mode="lines+markers",
                                  name=CELL_NAMES.get(cell, cell), line={"color": CELL_COLORS.get(cell)}))
-    fig.add_hline(y=0.5, line_dash="dot", line_color="gray", annotation_text="chance")
-    fig.update_layout(**_LAYOUT, title="Remembering the first token: accuracy by sequence length",
-                      xaxis_title="sequence length (the first token decides the label)", yaxis_title="test accuracy")
+    fig.add_hline(y=0.5, line_dash="dot", line_color="gray", annotation_text=t("fx_chance", lang))
+    fig.update_layout(**_LAYOUT, title=t("fx_long_title", lang), xaxis_title=t("fx_long_x", lang),
+                      yaxis_title=t("fx_test_accuracy", lang))
     fig.update_xaxes(type="log", tickvals=list(sweep["lengths"]))
     fig.update_yaxes(range=[0.4, 1.02])
     return fig
 
 
-def long_range_gradient_figure(sweep: dict, length: int | None = None, when: str = "init") -> go.Figure:
+def long_range_gradient_figure(sweep: dict, length: int | None = None, when: str = "init",
+                               lang: str = "en") -> go.Figure:
     """Mean ‖∂L/∂h_t‖ against the distance from the end for one sequence length (default: the longest), one line
     per cell (averaged over the sweep's seeds), log y. `when` is "init" (before training: the cause) or "end"
     (after training)."""
@@ -78,23 +84,23 @@ def long_range_gradient_figure(sweep: dict, length: int | None = None, when: str
             fig.add_trace(go.Scatter(x=np.asarray(runs[0]["distance"]).tolist(), mode="lines",
                                      y=_positive(np.mean([r[key] for r in runs], axis=0)),
                                      name=CELL_NAMES.get(cell, cell), line={"color": CELL_COLORS.get(cell)}))
-    stage = "before" if when == "init" else "after"
-    fig.update_layout(**_LAYOUT, title=f"Gradient reaching each step, length {length}, {stage} training",
-                      xaxis_title="steps before the end", yaxis_title="mean ‖∂L/∂h_t‖ (log)")
+    fig.update_layout(**_LAYOUT, title=t(f"fx_long_grad_{when}", lang, length=length),
+                      xaxis_title=t("fx_steps_before_end", lang), yaxis_title=t("fx_mean_grad", lang))
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
 
 
-def exploding_figure(runs: Sequence[dict]) -> go.Figure:
+def exploding_figure(runs: Sequence[dict], lang: str = "en") -> go.Figure:
     """Loss, gradient norm before clipping and (when the runs have it) ‖W_hh‖ per training step, side by side, one
     line per run, log y. A run that diverged is marked with an ✕ at its last finite step."""
-    panels = [("loss", "training loss"), ("grad_norm", "gradient norm (before clipping)")]
+    panels = [("loss", t("fx_train_loss", lang)), ("grad_norm", t("fx_grad_norm", lang))]
     if runs and all("w_hh_norm" in r for r in runs):
-        panels.append(("w_hh_norm", "‖W_hh‖ (recurrent weights)"))
+        panels.append(("w_hh_norm", t("fx_whh", lang)))
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[title for _, title in panels])
     palette = ["#d62728", "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd"]
     for i, r in enumerate(runs):
-        name = f"scale {r['init_scale']:g}, " + (f"clip {r['clip']:g}" if r["clip"] else "no clipping")
+        name = t("fx_run_name", lang, scale=r["init_scale"], clip=(t("fx_clip", lang, clip=r["clip"]) if r["clip"]
+                                                                     else t("fx_no_clip", lang)))
         color = palette[i % len(palette)]
         for col, (key, _) in enumerate(panels, start=1):
             y = _positive(r[key])
@@ -105,9 +111,9 @@ def exploding_figure(runs: Sequence[dict]) -> go.Figure:
                 if last is not None:
                     fig.add_trace(go.Scatter(x=[last + 1], y=[y[last]], mode="markers", legendgroup=name,
                                              showlegend=False, marker={"symbol": "x", "size": 12, "color": color},
-                                             hovertext=f"diverged at step {r['diverged_at']}"), row=1, col=col)
-    fig.update_layout(**_LAYOUT, title="Exploding gradients, with and without clipping")
-    fig.update_xaxes(title_text="training step")
+                                             hovertext=t("fx_diverged", lang, step=r["diverged_at"])), row=1, col=col)
+    fig.update_layout(**_LAYOUT, title=t("fx_explode_title", lang))
+    fig.update_xaxes(title_text=t("fx_step", lang))
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
 
@@ -116,21 +122,21 @@ def _weights(result: dict) -> np.ndarray:
     return np.asarray(result["attributions"] if "attributions" in result else result["drop"], dtype=float)
 
 
-def word_importance_figure(result: dict, title: str | None = None) -> go.Figure:
+def word_importance_figure(result: dict, title: str | None = None, lang: str = "en") -> go.Figure:
     """Bars of per-token importance (word_importance or occlusion output) with the sentence's tokens on the x axis,
     coloured on a diverging scale centred at 0 (blue = towards positive, red = towards negative)."""
     w = _weights(result)
     tokens = result["tokens"] if result.get("tokens") is not None else [str(i) for i in result["ids"]]
     lim = float(np.abs(w).max()) or 1.0
-    fig = go.Figure(go.Bar(x=list(range(len(w))), y=_finite(w), marker={
-        "color": _finite(w), "colorscale": DIVERGING, "cmin": -lim, "cmax": lim, "cmid": 0}, hovertext=list(tokens)))
+    fig = go.Figure(go.Bar(x=list(range(len(w))), y=_finite(w), hovertext=[label(x) for x in tokens], marker={
+        "color": _finite(w), "colorscale": DIVERGING, "cmin": -lim, "cmax": lim, "cmid": 0}))
     if "attributions" in result:
-        what = f"Integrated Gradients on the {result['target']}"
-        note = f"sum = {w.sum():.3f}, f(x) − f(baseline) = {result['f_x'] - result['f_baseline']:.3f}"
+        what = f"Integrated Gradients ({result['target']})"
+        note = f"Σ = {w.sum():.3f}, f(x) − f(baseline) = {result['f_x'] - result['f_baseline']:.3f}"
     else:
-        what, note = f"Occlusion ({result['replace_with']}) on the {result['target']}", f"f(x) = {result['f_x']:.3f}"
+        what, note = f"Occlusion ({result['replace_with']}, {result['target']})", f"f(x) = {result['f_x']:.3f}"
     fig.update_layout(**_LAYOUT, title=title or f"{what} ({note})", xaxis=_token_axis(tokens),
-                      yaxis_title="contribution", showlegend=False)
+                      yaxis_title=t("fx_contribution", lang), showlegend=False)
     return fig
 
 
@@ -144,16 +150,17 @@ def word_chips(result: dict) -> list[tuple[str, float]]:
     return [(str(t), float(v)) for t, v in zip(tokens, scaled)]
 
 
-def memory_path_figure(paths: Sequence[dict], pca: dict | None = None, names: Sequence[str] | None = None) -> go.Figure:
+def memory_path_figure(paths: Sequence[dict], pca: dict | None = None, names: Sequence[str] | None = None,
+                       lang: str = "en") -> go.Figure:
     """Several sentences' paths in the PCA plane (memory_path output), one line per sentence with token labels;
     markers coloured by P(positive) after that token on one shared 0..1 scale."""
     fig = go.Figure()
     for i, path in enumerate(paths):
         xy = np.asarray(path["xy"])
-        name = names[i] if names is not None else f"sentence {i + 1}"
+        name = label(names[i]) if names is not None else f"{t('fx_sentence', lang)} {i + 1}"
         fig.add_trace(go.Scatter(
             x=_finite(xy[:, 0]), y=_finite(xy[:, 1]), mode="lines+markers+text", name=name,
-            text=list(path["tokens"]), textposition="top center", line={"width": 1},
+            text=[label(x) for x in path["tokens"]], textposition="top center", line={"width": 1},
             marker={"size": 10, "color": _finite(path["prefix_p"], 4), "colorscale": DIVERGING, "cmin": 0,
                     "cmax": 1, "showscale": i == 0, "colorbar": {"title": {"text": "P(positive)"}},
                     "line": {"width": 1, "color": "black"}},
@@ -161,18 +168,17 @@ def memory_path_figure(paths: Sequence[dict], pca: dict | None = None, names: Se
     labels = ["PC1", "PC2"]
     if pca is not None:
         ratio = np.asarray(pca["explained_variance_ratio"])
-        labels = [f"PC{k + 1} ({100 * ratio[k]:.0f}% of variance)" for k in range(2)]
-    fig.update_layout(**_LAYOUT, title="The memory's path, one token at a time", xaxis_title=labels[0],
-                      yaxis_title=labels[1])
+        labels = [t("fx_pc", lang, k=k + 1, pct=100 * ratio[k]) for k in range(2)]
+    fig.update_layout(**_LAYOUT, title=t("fx_path_title", lang), xaxis_title=labels[0], yaxis_title=labels[1])
     return fig
 
 
-def neuron_activation_figure(act: dict, title: str | None = None) -> go.Figure:
+def neuron_activation_figure(act: dict, title: str | None = None, lang: str = "en") -> go.Figure:
     """One unit's value after each token (unit_activation output) as bars with the tokens as labels."""
     v = np.asarray(act["values"], dtype=float)
     lim = float(np.abs(v).max()) or 1.0
-    fig = go.Figure(go.Bar(x=list(range(len(v))), y=_finite(v), hovertext=list(act["tokens"]),
+    fig = go.Figure(go.Bar(x=list(range(len(v))), y=_finite(v), hovertext=[label(x) for x in act["tokens"]],
                            marker={"color": _finite(v), "colorscale": DIVERGING, "cmin": -lim, "cmax": lim}))
-    fig.update_layout(**_LAYOUT, title=title or f"Unit {act['unit']} of {act['state']} along the sentence",
-                      xaxis=_token_axis(act["tokens"]), yaxis_title="activation", showlegend=False)
+    fig.update_layout(**_LAYOUT, title=title or t("fx_unit_title", lang, unit=act["unit"], state=act["state"]),
+                      xaxis=_token_axis(act["tokens"]), yaxis_title=t("fig_activation", lang), showlegend=False)
     return fig
