@@ -18,6 +18,7 @@ from dataclasses import replace
 from .bundle import Bundle
 from .data import Dataset
 from .errors import InputError
+from .explain.extras import build_extras
 from .recipes import split_dataset
 from .train import TrainConfig, check_trainable, evaluate, train
 
@@ -105,7 +106,10 @@ class TrainingJob:
             }
             config = {"name": self.name, "lang": self.lang, "max_len": self.cfg.max_len, "cell": self.cfg.cell,
                       "vocab_size": len(res.vocab), "emb_dim": self.cfg.emb_dim, "hidden_dim": self.cfg.hidden_dim}
-            self.bundle = Bundle(self.name, None, config, res.vocab, res.model, metrics)
+            # The memory-path and neuron pages need an index of training sentences, which only exists now.
+            extras = build_extras(res.model, res.vocab, tr.texts, self.cfg.max_len, self.cfg.seed, n_pca=200,
+                                  n_index=500)
+            self.bundle = Bundle(self.name, None, config, res.vocab, res.model, metrics, extras)
         except Exception as e:  # the page shows the message; a training thread must never die silently
             self.error = str(e) if isinstance(e, InputError) else f"{type(e).__name__}: {e}"
         finally:

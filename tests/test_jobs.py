@@ -36,6 +36,7 @@ def test_job_trains_with_one_thread_and_reports_progress(monkeypatch):
     s = job.status()
     assert s["progress"] == 1.0 and len(s["epochs"]) == job.bundle.metrics["epochs_run"] >= 1
     assert job.bundle.metrics["test_accuracy"] > 0.9
+    assert set(job.bundle.extras) == {"pca.json", "neurons.json"}  # the memory-path and neuron pages work on it
 
 
 def test_time_cap_is_enforced(monkeypatch):
@@ -92,7 +93,7 @@ def trained():
 def test_zip_round_trip(trained, tmp_path):
     data = bundle_zip(trained)
     back = load_zip(data)
-    assert back.name == "zipped" and back.cell == "gru"
+    assert back.name == "zipped" and back.cell == "gru" and back.extras == trained.extras
     assert trace(back.model, back.vocab, "good great").p == pytest.approx(trace(trained.model, trained.vocab,
                                                                                 "good great").p, abs=1e-6)
     zipfile.ZipFile(io.BytesIO(data)).extractall(tmp_path)  # the CLI and load_model read the unpacked folder
