@@ -35,6 +35,16 @@ def cmd_models(args) -> None:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
         return
+    if args.markdown:  # the README's metrics table is pasted from this
+        pct = lambda v: "n/a" if v is None else f"{v:.1%}"  # noqa: E731
+        print("| model | data | cell | vocab | val acc | test acc | TF-IDF+LR test acc |")
+        print("|---|---|---|---|---|---|---|")
+        for r in rows:
+            data = {"en": "Rotten Tomatoes (EN)", "ru": "RuSentiTweet (RU)"}.get(r["lang"], r["lang"])
+            print(f"| {r['name']} | {data} | {str(r['cell']).upper()} | {r.get('vocab_size')} | "
+                  f"{pct(r.get('val_accuracy'))} | {pct(r.get('test_accuracy'))} | "
+                  f"{pct(r.get('baseline_test_accuracy'))} |")
+        return
     if not rows:
         print(f"No models in {models_dir()}. Train them with: python -m rnn_core train --all")
     for r in rows:
@@ -153,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
     s = sub.add_parser("models", help="list the shipped models")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--markdown", action="store_true", help="a Markdown table (for the README)")
     s.set_defaults(fn=cmd_models)
     for name, fn, hlp in (("predict", cmd_predict, "label and probability"), ("trace", cmd_trace, "step by step")):
         s = sub.add_parser(name, help=hlp)
