@@ -141,3 +141,21 @@ def test_downloads_and_how_it_works(app):
 def test_every_ui_string_exists_in_both_languages():
     missing = [k for k, v in S.items() if not v.get("en") or not v.get("ru")]
     assert missing == []
+
+
+def test_models_load_once_per_process(app, models_root, tmp_path, monkeypatch):
+    import shutil
+
+    import app_pages.common as common
+
+    root = tmp_path / "fresh"  # a root no earlier test used: the process-wide cache has nothing for it yet
+    shutil.copytree(models_root, root)
+    monkeypatch.setenv("RNN_LENS_MODELS", str(root))
+    calls = []
+    real = common.load_model
+    monkeypatch.setattr(common, "load_model", lambda name: calls.append(name) or real(name))
+    at = app(text="good movie")
+    at.text_area(key="text").input("not good").run()
+    at.run()
+    app(text="bad movie")  # a second visitor
+    assert sorted(calls) == ["en-gru", "en-lstm", "en-rnn"]  # each once, for the page and its Compare tab
