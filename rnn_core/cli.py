@@ -95,7 +95,7 @@ def cmd_evaluate(args) -> None:
 
 
 def _bar():
-    """A tqdm progress callback for the training loop."""
+    """A tqdm progress callback for the training loop: one bar per epoch, then a summary line."""
     from tqdm import tqdm
 
     state = {}
@@ -103,11 +103,16 @@ def _bar():
     def progress(ev):
         if ev["kind"] == "batch":
             if ev["batch"] == 1:
-                state["bar"] = tqdm(total=ev["n_batches"], desc=f"epoch {ev['epoch']}", leave=False, file=sys.stderr)
+                desc = f"{'LM ' if ev.get('phase') == 'pretrain' else ''}epoch {ev['epoch']}"
+                state["bar"] = tqdm(total=ev["n_batches"], desc=desc, leave=False, file=sys.stderr)
             state["bar"].update(1)
             state["bar"].set_postfix(loss=f"{ev['loss']:.3f}")
+            return
+        if "bar" in state:
+            state.pop("bar").close()
+        if ev["kind"] == "pretrain_epoch":
+            print(f"  LM epoch {ev['epoch']}: perplexity {ev['perplexity']:.1f}", file=sys.stderr)
         else:
-            state.pop("bar").close() if "bar" in state else None
             print(f"  epoch {ev['epoch']}: train loss {ev['train_loss']:.3f}, val accuracy {ev['val_accuracy']:.3f}, "
                   f"grad norm {ev['grad_norm_mean']:.2f} (max {ev['grad_norm_max']:.2f})", file=sys.stderr)
 
@@ -115,34 +120,54 @@ def _bar():
 
 
 def cmd_train(args) -> None:
-    from .recipes import SHIPPED, load_dataset, train_bundle, train_shipped
+    import time
+
+    from .recipes import SHIPPED, load_dataset, neutral_texts, train_bundle, train_shipped
     from .train import TrainConfig
 
     if args.all:
         out_dir = Path(args.out_dir) if args.out_dir else (
             Path(tempfile.mkdtemp(prefix="rnn-lens-dry-")) if args.dry_run else MODELS_DIR)
-        for name in SHIPPED:
-            print(f"training {name} -> {out_dir / name}", file=sys.stderr)
-            card = train_shipped(name, Path(args.ru_csv) if args.ru_csv else None, _bar(), args.dry_run, out_dir)
-            print(f"{name}: test accuracy {card['test_accuracy']:.3f} (val {card['val_accuracy']:.3f}, "
-                  f"{card['train_seconds']} s)")
+        _check_out(out_dir, folder_ok=True)
+        start, baselines = time.perf_counter(), {}
+        for k, name in enumerate(SHIPPED, 1):
+            print(f"[{k}/{len(SHIPPED)}] training {name} -> {out_dir / name}", file=sys.stderr)
+            card = train_shipped(name, Path(args.ru_csv) if args.ru_csv else None, _bar(), args.dry_run, out_dir,
+                                 baselines)
+            base = card["baseline"].get("test_accuracy")
+            print(f"{name}: test accuracy {card['test_accuracy']:.3f} (val {card['val_accuracy']:.3f}"
+                  + (f", TF-IDF baseline {base:.3f}" if base is not None else "")
+                  + f"), {card['train_seconds']} s", flush=True)
+        print(f"all {len(SHIPPED)} models in {time.perf_counter() - start:.0f} s -> {out_dir}", file=sys.stderr)
         return
     if not args.out:
         raise InputError("--out DIR is required (or use --all).")
     if not args.lang and not args.csv:
         raise InputError("Give --lang en|ru or --csv PATH.")
+    _check_out(Path(args.out))
     overrides = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
     if args.no_clip:
         overrides["clip"] = None
     base = SHIPPED.get(f"{args.lang}-{args.cell}", TrainConfig()) if args.lang else TrainConfig()
     cfg = replace(base, **overrides)
+    cfg.check()
     if args.dry_run:
         cfg = replace(cfg, epochs=1, max_batches=1)
     ds = load_dataset(args.lang, args.csv, args.text_col, args.label_col)
     lang = args.lang or "custom"
     card = train_bundle(ds, cfg, Path(args.out), lang, Path(args.out).name, "python -m rnn_core " +
-                        " ".join(sys.argv[1:]), _bar(), baseline=not args.dry_run)
+                        " ".join(sys.argv[1:]), _bar(), baseline=not args.dry_run,
+                        neutral=neutral_texts(args.lang, args.csv, cfg),
+                        ablate_lemmatize=lang == "ru" and not args.dry_run and args.ablate_lemmatize)
     print(f"{card['name']}: test accuracy {card['test_accuracy']:.3f} (val {card['val_accuracy']:.3f}) -> {args.out}")
+
+
+def _check_out(path: Path, folder_ok: bool = False) -> None:
+    """Refuse an output path that cannot become a bundle folder before spending minutes on training."""
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{path} exists and is not a folder.")
+    if not folder_ok and path.is_dir() and any(path.iterdir()) and not (path / "config.json").is_file():
+        raise InputError(f"{path} is a non-empty folder that is not a model bundle; choose a new --out.")
 
 
 def cmd_index(args) -> None:
@@ -195,11 +220,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="bundle folder to write")
     s.add_argument("--dry-run", action="store_true", help="one batch per model (checks the pipeline)")
     s.add_argument("--no-clip", action="store_true", help="turn gradient clipping off")
-    for name, typ in (("epochs", int), ("lr", float), ("dropout", float), ("word_dropout", float),
-                      ("weight_decay", float), ("emb_dim", int), ("hidden_dim", int), ("batch_size", int),
-                      ("max_len", int), ("clip", float), ("seed", int), ("min_count", int), ("patience", int)):
+    for name, typ in (("epochs", int), ("lr", float), ("lr_decay", float), ("dropout", float),
+                      ("word_dropout", float), ("rare_dropout", float), ("weight_decay", float), ("emb_dim", int),
+                      ("hidden_dim", int), ("batch_size", int), ("max_len", int), ("clip", float), ("seed", int),
+                      ("min_count", int), ("max_vocab", int), ("patience", int), ("prefix_weight", float),
+                      ("emb_init", float), ("neutral_weight", float), ("time_limit", float), ("threads", int)):
         s.add_argument("--" + name.replace("_", "-"), dest=name, type=typ)
-    s.add_argument("--lemmatize", action="store_true", default=None)
+    s.add_argument("--lemmatize", action=argparse.BooleanOptionalAction, default=None,
+                   help="look Russian words up by lemma (the Russian recipes do)")
+    s.add_argument("--ablate-lemmatize", action="store_true",
+                   help="with --lang ru: also train without (or with) lemmas and record both in the card")
     s.set_defaults(fn=cmd_train)
     return p
 

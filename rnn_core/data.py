@@ -150,13 +150,13 @@ def load_en_unlabelled() -> list[str]:
     return _unlabelled(df[df["category"] == "plot"]["text"], load_en().texts)
 
 
-def load_ru_unlabelled(path: str | Path) -> list[str]:
-    """The RuSentiTweet rows that are neither positive nor negative (neutral, skip, speech): tweets of the same
-    kind whose labels the binary task does not use (for pretraining only)."""
+def load_ru_other(path: str | Path, labels=("neutral", "skip", "speech")) -> list[str]:
+    """Texts of the RuSentiTweet rows with one of `labels`, which the binary task leaves out: tweets of the same
+    kind, minus any text that also appears with a positive or negative label."""
     df = read_csv_frame(path)
     if "text" not in df.columns or "label" not in df.columns:
         return []
-    return _unlabelled(df[[parse_label(v) is None for v in df["label"]]]["text"], load_ru(path).texts)
+    return _unlabelled(df[df["label"].str.strip().str.lower().isin(labels)]["text"], load_ru(path).texts)
 
 
 def _unlabelled(texts, labelled: list[str]) -> list[str]:

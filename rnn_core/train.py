@@ -35,6 +35,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     dropout: float = 0.5  # on embeddings and on the final hidden state
     word_dropout: float = 0.0  # replace this share of training tokens by <unk>, so the model learns to cope
+    rare_dropout: float = 0.0  # alpha: also replace a word seen n times in training by <unk> with p = alpha/(alpha+n)
     clip: float | None = 1.0  # max gradient norm; None turns clipping off
     min_count: int = 2
     max_vocab: int | None = None
@@ -48,6 +49,11 @@ class TrainConfig:
     pretrain_lr: float = 2e-3
     lm_vocab: int = 5000  # the language model predicts the most frequent words only; the rest count as <unk>
     prefix_weight: float = 0.0  # weight of the auxiliary loss on every earlier prefix (see train_step_loss)
+    emb_init: float | None = None  # std of the initial embedding; None keeps PyTorch's N(0, 1)
+    forget_bias: float | None = None  # LSTM only: start the forget gate's bias here (1.0: remember by default)
+    neutral_weight: float = 0.0  # weight of the neutral texts (target 0.5) in the loss; 0 leaves them out
+    adv_eps: float = 0.0  # adversarial perturbation of the embeddings, relative to their norm (see train_step_loss)
+    ema: float = 0.0  # decay of the moving average of the weights that is evaluated and kept; 0 = raw weights
     weight_drop: float = 0.0  # DropConnect on the recurrent (hidden-to-hidden) weights (see step_outputs)
     threads: int = 1  # torch threads while training; small recurrent matmuls gain nothing from more, and a fixed
     # count keeps float reductions, hence the metrics, identical between runs
@@ -58,7 +64,7 @@ class TrainConfig:
         for name in ("emb_dim", "hidden_dim", "max_len", "epochs", "batch_size", "min_count"):
             if getattr(self, name) < 1:
                 raise InputError(f"{name} must be at least 1.")
-        if not (0 <= self.dropout < 1 and 0 <= self.word_dropout < 1):
+        if not (0 <= self.dropout < 1 and 0 <= self.word_dropout < 1 and self.rare_dropout >= 0):
             raise InputError("Dropout must be in [0, 1).")
         if not self.lr > 0:
             raise InputError("The learning rate must be positive.")
@@ -79,6 +85,31 @@ class TrainResult:
 
 def encode_all(vocab: Vocab, texts: list[str], max_len: int) -> list[list[int]]:
     return [vocab.encode(t, max_len).ids or [vocab.unk_id] for t in texts]
+
+
+@torch.no_grad()
+def init_weights(model: SentimentRNN, cfg: TrainConfig) -> None:
+    """Initialisation choices the architecture leaves open. N(0, 1) embeddings feed inputs of norm ~10 into the
+    gates, saturating them from the first step; a small std starts the recurrent layer in its sensitive range.
+    A forget bias of 1 makes a fresh LSTM keep its memory by default (Jozefowicz et al. 2015)."""
+    if cfg.emb_init is not None:
+        model.embedding.weight.normal_(0.0, cfg.emb_init)
+        model.embedding.weight[model.embedding.padding_idx].zero_()
+    if cfg.forget_bias is not None and cfg.cell == "lstm":
+        h = cfg.hidden_dim  # PyTorch's gate order is input, forget, cell, output; two biases are summed
+        model.rnn.bias_ih_l0[h:2 * h] = cfg.forget_bias / 2
+        model.rnn.bias_hh_l0[h:2 * h] = cfg.forget_bias / 2
+
+
+def word_keep_probs(id_lists: list[list[int]], n_vocab: int, cfg: TrainConfig) -> torch.Tensor | None:
+    """Per word id, the probability a training token keeps its id instead of becoming <unk>: uniform word dropout
+    times frequency-scaled dropout alpha/(alpha + count) (Kiperwasser & Goldberg 2016). With Adam a word seen four
+    times moves its embedding as far as a common one, so a rare word that happened to sit in negative texts ends
+    up decisive on its own; dropping rare words more often makes the model lean on <unk> and the context instead."""
+    if cfg.word_dropout == 0 and cfg.rare_dropout == 0:
+        return None
+    counts = torch.bincount(torch.tensor([i for ids in id_lists for i in ids]), minlength=n_vocab).float()
+    return (1 - cfg.word_dropout) * (1 - cfg.rare_dropout / (cfg.rare_dropout + counts).clamp(min=1e-9))
 
 
 def make_batches(lengths: list[int], batch_size: int, gen: torch.Generator, bucket: bool) -> list[list[int]]:
@@ -121,30 +152,39 @@ def evaluate(model: SentimentRNN, vocab: Vocab, texts: list[str], labels: list[i
 
 def train(cfg: TrainConfig, train_ds: Dataset, val_ds: Dataset, progress: Callable[[dict], None] | None = None,
           should_stop: Callable[[], bool] | None = None, vocab: Vocab | None = None,
-          unlabelled: list[str] | None = None) -> TrainResult:
+          unlabelled: list[str] | None = None, neutral: list[str] | None = None) -> TrainResult:
     """Train a fresh SentimentRNN. The weights returned are those of the epoch with the best validation accuracy.
 
-    `unlabelled` texts (never validation or test texts) join the training texts in the vocabulary and in the
-    language-model pretraining, when cfg.pretrain_epochs > 0.
+    Optional extra texts, never validation or test texts: `unlabelled` ones join the vocabulary and the language-model
+    pretraining (cfg.pretrain_epochs > 0); `neutral` ones (annotated as neither positive nor negative) join the
+    vocabulary and, when cfg.neutral_weight > 0, the training set with the target P(positive) = 0.5.
     """
     cfg.check()
     check_trainable(train_ds)
     threads = torch.get_num_threads()
     torch.set_num_threads(cfg.threads)
     try:
-        return _train(cfg, train_ds, val_ds, progress, should_stop, vocab, unlabelled or [])
+        return _train(cfg, train_ds, val_ds, progress, should_stop, vocab, unlabelled or [], neutral or [])
     finally:
         torch.set_num_threads(threads)
 
 
-def _train(cfg, train_ds, val_ds, progress, should_stop, vocab, unlabelled) -> TrainResult:
+def _train(cfg, train_ds, val_ds, progress, should_stop, vocab, unlabelled, neutral) -> TrainResult:
     start = time.perf_counter()
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
-    vocab = vocab or Vocab.build(train_ds.texts + unlabelled, cfg.min_count, cfg.max_vocab, cfg.lemmatize)
-    x_train, y_train = encode_all(vocab, train_ds.texts, cfg.max_len), torch.tensor(train_ds.labels).float()
+    if cfg.neutral_weight == 0:
+        neutral = []
+    vocab = vocab or Vocab.build(train_ds.texts + neutral + unlabelled, cfg.min_count, cfg.max_vocab, cfg.lemmatize)
+    x_train = encode_all(vocab, train_ds.texts, cfg.max_len)
+    n_labelled = len(x_train)
+    # Neutral texts train towards 0.5 with their own weight; accuracies count the labelled texts only.
+    x_train += encode_all(vocab, neutral, cfg.max_len)
+    y_train = torch.tensor(train_ds.labels + [0.5] * len(neutral)).float()
+    w_train = torch.tensor([1.0] * n_labelled + [cfg.neutral_weight] * len(neutral))
     x_val = encode_all(vocab, val_ds.texts, cfg.max_len)
     model = SentimentRNN(len(vocab), cfg.cell, cfg.emb_dim, cfg.hidden_dim, cfg.dropout)
+    init_weights(model, cfg)
     res = TrainResult(model, vocab, cfg)
 
     def stop_reason(n_batches_done: int) -> str | None:
@@ -158,7 +198,7 @@ def _train(cfg, train_ds, val_ds, progress, should_stop, vocab, unlabelled) -> T
         return None
 
     if cfg.pretrain_epochs:
-        x_lm = x_train + encode_all(vocab, unlabelled, cfg.max_len)
+        x_lm = x_train + encode_all(vocab, unlabelled, cfg.max_len)  # (with the neutral texts, if any)
         res.pretrain, reason = pretrain_lm(model, x_lm, cfg, gen, progress, stop_reason)
         if reason in ("user", "time_limit"):  # no classifier has been trained yet: best_epoch stays 0
             res.stopped, res.seconds = reason, time.perf_counter() - start
@@ -168,31 +208,41 @@ def _train(cfg, train_ds, val_ds, progress, should_stop, vocab, unlabelled) -> T
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=cfg.lr_decay)
     best_state, since_best, n_batches_done = None, 0, 0
+    # Exponential moving average of the weights (Polyak averaging): evaluated and kept instead of the raw weights,
+    # it smooths out the last steps' noise, so the epoch picked on validation is less of a lucky draw.
+    ema = {k: v.detach().clone() for k, v in model.state_dict().items()} if cfg.ema else None
     lengths = [len(x) for x in x_train]
+    keep_p = word_keep_probs(x_train, len(vocab), cfg)
 
     for epoch in range(1, cfg.epochs + 1):
         model.train()
         batches = make_batches(lengths, cfg.batch_size, gen, cfg.bucket)
-        tot_loss = tot_correct = seen = 0
+        tot_loss = tot_correct = seen = seen_labelled = 0
         norms = []
         reason = None
         for b, idx in enumerate(batches):
             ids, lens = pad_batch([x_train[i] for i in idx])
-            if cfg.word_dropout > 0:
-                drop = (torch.rand(ids.shape, generator=gen) < cfg.word_dropout) & (ids != vocab.pad_id)
+            if keep_p is not None:
+                drop = (torch.rand(ids.shape, generator=gen) >= keep_p[ids]) & (ids != vocab.pad_id)
                 ids = ids.masked_fill(drop, vocab.unk_id)
-            y = y_train[idx]
-            logits, loss = train_step_loss(model, ids, lens, y, cfg)
+            y, w = y_train[idx], w_train[idx]
+            logits, loss = train_step_loss(model, ids, lens, y, w, cfg)
             opt.zero_grad()
             loss.backward()
             # clip_grad_norm_ returns the norm *before* clipping: that is what shows an explosion.
             norm = float(nn.utils.clip_grad_norm_(model.parameters(), cfg.clip if cfg.clip else float("inf")))
             norms.append(norm)
             opt.step()
+            if ema is not None:
+                with torch.no_grad():
+                    for k, v in model.state_dict().items():
+                        ema[k].lerp_(v, 1 - cfg.ema)
             n_batches_done += 1
+            labelled = y != 0.5
             tot_loss += loss.item() * len(idx)
-            tot_correct += int(((logits > 0).float() == y).sum())
+            tot_correct += int(((logits > 0).float() == y)[labelled].sum())
             seen += len(idx)
+            seen_labelled += int(labelled.sum())
             if progress:
                 progress({"kind": "batch", "phase": "train", "epoch": epoch, "batch": b + 1,
                           "n_batches": len(batches), "loss": loss.item(), "grad_norm": norm})
@@ -200,17 +250,23 @@ def _train(cfg, train_ds, val_ds, progress, should_stop, vocab, unlabelled) -> T
             if reason:
                 break
         sched.step()
+        if ema is not None:
+            raw = copy.deepcopy(model.state_dict())
+            model.load_state_dict(ema)
         val_acc, val_loss = _val_scores(model, x_val, val_ds.labels)
-        rec = {"epoch": epoch, "train_loss": tot_loss / max(seen, 1), "train_accuracy": tot_correct / max(seen, 1),
-               "val_loss": val_loss, "val_accuracy": val_acc, "grad_norm_mean": sum(norms) / max(len(norms), 1),
-               "grad_norm_max": max(norms, default=0.0), "lr": opt.param_groups[0]["lr"],
-               "seconds": time.perf_counter() - start, "partial": reason is not None and seen < len(x_train)}
+        rec = {"epoch": epoch, "train_loss": tot_loss / max(seen, 1),
+               "train_accuracy": tot_correct / max(seen_labelled, 1), "val_loss": val_loss, "val_accuracy": val_acc,
+               "grad_norm_mean": sum(norms) / max(len(norms), 1), "grad_norm_max": max(norms, default=0.0),
+               "lr": opt.param_groups[0]["lr"], "seconds": time.perf_counter() - start,
+               "partial": reason is not None and seen < len(x_train)}
         res.history.append(rec)
         if best_state is None or rec["val_accuracy"] > res.best_val_accuracy:
             best_state, res.best_epoch, res.best_val_accuracy, since_best = copy.deepcopy(model.state_dict()), \
                 epoch, rec["val_accuracy"], 0
         else:
             since_best += 1
+        if ema is not None:
+            model.load_state_dict(raw)
         if progress:
             progress({"kind": "epoch", **rec})
         if reason:
@@ -225,12 +281,15 @@ def _train(cfg, train_ds, val_ds, progress, should_stop, vocab, unlabelled) -> T
     return res
 
 
-def step_outputs(model: SentimentRNN, ids: torch.Tensor, lens: torch.Tensor, weight_drop: float = 0.0) -> torch.Tensor:
-    """Hidden states after every real token, (batch, time, hidden), zeros after each sentence's end.
+def step_outputs(model: SentimentRNN, ids: torch.Tensor, lens: torch.Tensor, weight_drop: float = 0.0,
+                 emb: torch.Tensor | None = None) -> torch.Tensor:
+    """Hidden states after every real token, (batch, time, hidden), zeros after each sentence's end. `emb`, when
+    given, replaces the looked-up embeddings of `ids` (the adversarial step perturbs them).
 
     `weight_drop` is DropConnect on the hidden-to-hidden matrix (Merity et al. 2018, AWD-LSTM): one mask per batch,
     the same at every time step, so the recurrence itself is regularised, which dropout on inputs cannot do."""
-    packed = pack_padded_sequence(model.drop(model.embedding(ids)), lens, batch_first=True, enforce_sorted=False)
+    x = model.embedding(ids) if emb is None else emb
+    packed = pack_padded_sequence(model.drop(x), lens, batch_first=True, enforce_sorted=False)
     if weight_drop > 0 and model.training:
         params = dict(model.rnn.named_parameters())
         params["weight_hh_l0"] = nn.functional.dropout(params["weight_hh_l0"], weight_drop)
@@ -240,20 +299,36 @@ def step_outputs(model: SentimentRNN, ids: torch.Tensor, lens: torch.Tensor, wei
     return pad_packed_sequence(out, batch_first=True, total_length=ids.shape[1])[0]
 
 
-def train_step_loss(model: SentimentRNN, ids: torch.Tensor, lens: torch.Tensor, y: torch.Tensor,
+def train_step_loss(model: SentimentRNN, ids: torch.Tensor, lens: torch.Tensor, y: torch.Tensor, w: torch.Tensor,
                     cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
     """Last-token logits and the training loss: BCE on the last token, plus cfg.prefix_weight x the mean BCE of the
     same classifier on every earlier prefix ("target replication", Lipton et al. 2016). Inference is unchanged (it
     reads the last token only); the extra targets give the recurrent layer a short gradient path from every word,
-    which the plain RNN, whose gradient from the last token fades over a 20-word sentence, needs most."""
-    logits_t = model.fc(model.drop(step_outputs(model, ids, lens, cfg.weight_drop))).squeeze(-1)  # (batch, time)
+    which the plain RNN, whose gradient from the last token fades over a 20-word sentence, needs most.
+    `w` weighs each sentence (neutral texts may count less); the loss is the weighted mean.
+
+    With cfg.adv_eps > 0 the loss is taken once more on embeddings pushed in their worst direction, by adv_eps of
+    each sentence's embedding norm (adversarial training, Goodfellow et al. 2015; on text, Miyato et al. 2017):
+    the model must not hinge on tiny changes of a few word vectors."""
+    emb = model.embedding(ids)
+    last, loss = _loss_on(model, emb, ids, lens, y, w, cfg)
+    if cfg.adv_eps > 0:
+        (g,) = torch.autograd.grad(loss, emb, retain_graph=True)
+        norm = lambda t: t.flatten(1).norm(dim=1).clamp(min=1e-12)[:, None, None]  # noqa: E731
+        r = (cfg.adv_eps * norm(emb) * g / norm(g)).detach()
+        loss = loss + _loss_on(model, emb + r, ids, lens, y, w, cfg)[1]
+    return last, loss
+
+
+def _loss_on(model, emb, ids, lens, y, w, cfg) -> tuple[torch.Tensor, torch.Tensor]:
+    logits_t = model.fc(model.drop(step_outputs(model, ids, lens, cfg.weight_drop, emb))).squeeze(-1)  # (batch, T)
     last = logits_t[torch.arange(len(lens)), lens - 1]
-    loss = nn.functional.binary_cross_entropy_with_logits(last, y)
+    bce = nn.functional.binary_cross_entropy_with_logits
+    loss = (bce(last, y, reduction="none") * w).sum() / w.sum()
     if cfg.prefix_weight > 0:
-        mask = torch.arange(ids.shape[1]) < (lens - 1)[:, None]  # earlier prefixes only
-        bce = nn.functional.binary_cross_entropy_with_logits(logits_t, y[:, None].expand_as(logits_t),
-                                                             reduction="none")
-        loss = loss + cfg.prefix_weight * (bce * mask).sum() / mask.sum().clamp(min=1)
+        mask = (torch.arange(ids.shape[1]) < (lens - 1)[:, None]) * w[:, None]  # earlier prefixes only
+        per_step = bce(logits_t, y[:, None].expand_as(logits_t), reduction="none")
+        loss = loss + cfg.prefix_weight * (per_step * mask).sum() / mask.sum().clamp(min=1e-9)
     return last, loss
 
 
