@@ -7,20 +7,23 @@ from app_pages import common
 st.set_page_config(page_title="RNN Lens", page_icon="🔎", layout="wide")
 common.restore_from_url()
 ui = common.ui_language()
+
+
+def page_(path: str, key: str, icon: str, **kw) -> st.Page:
+    return st.Page(f"app_pages/{path}.py", title=common.t(key, ui), icon=f":material/{icon}:", url_path=path, **kw)
+
+
+
 pages = {
     common.t("nav_explore", ui): [
-        st.Page("app_pages/memory.py", title=common.t("page_memory", ui), icon="🧠", url_path="memory", default=True),
-        st.Page("app_pages/gates.py", title=common.t("page_gates", ui), icon="🚪", url_path="gates"),
-        st.Page("app_pages/importance.py", title=common.t("page_importance", ui), icon="🔦", url_path="importance"),
-        st.Page("app_pages/path.py", title=common.t("page_path", ui), icon="🧭", url_path="path"),
-        st.Page("app_pages/neurons.py", title=common.t("page_neurons", ui), icon="🔬", url_path="neurons"),
+        page_("memory", "page_memory", "neurology", default=True),
+        page_("gates", "page_gates", "door_open"),
+        page_("importance", "page_importance", "highlight"),
+        page_("path", "page_path", "timeline"),
+        page_("neurons", "page_neurons", "biotech"),
     ],
-    common.t("nav_learn", ui): [
-        st.Page("app_pages/gradients.py", title=common.t("page_gradients", ui), icon="📉", url_path="gradients"),
-    ],
-    common.t("nav_build", ui): [
-        st.Page("app_pages/train.py", title=common.t("page_train", ui), icon="🏋️", url_path="train"),
-    ],
+    common.t("nav_learn", ui): [page_("gradients", "page_gradients", "trending_down")],
+    common.t("nav_build", ui): [page_("train", "page_train", "model_training")],
 }
 page = st.navigation(pages)
 common.sidebar_about(ui)

@@ -14,7 +14,7 @@ from rnn_core.model import serve_with_one_thread
 
 CELLS = ("rnn", "lstm", "gru")
 serve_with_one_thread()  # once per process: this module is imported once and cached
-DEFAULT_TEXT = "the acting is good, but the plot is not good at all"
+DEFAULT_TEXT = "the cast is good, but the film is boring and not funny"
 EXAMPLES = ["good", "not good", "a terrible boring mess", "a funny, touching and wonderful film",
             "это отличный фильм", "фильм не очень хороший", "скучно и ужасно"]
 

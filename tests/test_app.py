@@ -21,7 +21,7 @@ def test_default_page_shows_label_and_animation(app):
     assert not at.exception
     assert any("Sentiment" in m.value and "P(positive)" in m.value for m in at.markdown)
     spec = memory_spec(at)
-    tokens = "the acting is good , but the plot is not good at all".split()
+    tokens = "the cast is good , but the film is boring and not funny".split()
     assert spec["layout"]["xaxis"]["ticktext"] == tokens
     assert len(spec["frames"]) == len(tokens)
     assert [s["label"] for s in spec["layout"]["sliders"][0]["steps"]] == tokens
