@@ -79,6 +79,9 @@ def save_bundle(path: Path, model: SentimentRNN, vocab: Vocab, config: dict, met
     (path / METRICS).write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     cfg = {"format": FORMAT, **config, "cell": model.cell, "vocab_size": len(vocab),
            "emb_dim": model.embedding.embedding_dim, "hidden_dim": model.hidden_dim, "readout": "last_token"}
+    for f in EXTRAS:  # extras of an earlier model in this folder would describe the wrong weights
+        if f not in (extras or {}):
+            (path / f).unlink(missing_ok=True)
     _write_extras_and_config(path, cfg, extras or {})
     return path
 

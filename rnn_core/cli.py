@@ -103,18 +103,14 @@ def _bar():
     def progress(ev):
         if ev["kind"] == "batch":
             if ev["batch"] == 1:
-                desc = f"{'LM ' if ev.get('phase') == 'pretrain' else ''}epoch {ev['epoch']}"
-                state["bar"] = tqdm(total=ev["n_batches"], desc=desc, leave=False, file=sys.stderr)
+                state["bar"] = tqdm(total=ev["n_batches"], desc=f"epoch {ev['epoch']}", leave=False, file=sys.stderr)
             state["bar"].update(1)
             state["bar"].set_postfix(loss=f"{ev['loss']:.3f}")
             return
         if "bar" in state:
             state.pop("bar").close()
-        if ev["kind"] == "pretrain_epoch":
-            print(f"  LM epoch {ev['epoch']}: perplexity {ev['perplexity']:.1f}", file=sys.stderr)
-        else:
-            print(f"  epoch {ev['epoch']}: train loss {ev['train_loss']:.3f}, val accuracy {ev['val_accuracy']:.3f}, "
-                  f"grad norm {ev['grad_norm_mean']:.2f} (max {ev['grad_norm_max']:.2f})", file=sys.stderr)
+        print(f"  epoch {ev['epoch']}: train loss {ev['train_loss']:.3f}, val accuracy {ev['val_accuracy']:.3f}, "
+              f"grad norm {ev['grad_norm_mean']:.2f} (max {ev['grad_norm_max']:.2f})", file=sys.stderr)
 
     return progress
 
@@ -134,6 +130,8 @@ def cmd_train(args) -> None:
             print(f"[{k}/{len(SHIPPED)}] training {name} -> {out_dir / name}", file=sys.stderr)
             card = train_shipped(name, Path(args.ru_csv) if args.ru_csv else None, _bar(), args.dry_run, out_dir,
                                  baselines)
+            if not args.dry_run:  # the memory-path and neuron pages need an index of training sentences
+                index_bundle(out_dir / name, Path(args.ru_csv) if args.ru_csv else None)
             base = card["baseline"].get("test_accuracy")
             print(f"{name}: test accuracy {card['test_accuracy']:.3f} (val {card['val_accuracy']:.3f}"
                   + (f", TF-IDF baseline {base:.3f}" if base is not None else "")
@@ -168,6 +166,12 @@ def _check_out(path: Path, folder_ok: bool = False) -> None:
         raise InputError(f"{path} exists and is not a folder.")
     if not folder_ok and path.is_dir() and any(path.iterdir()) and not (path / "config.json").is_file():
         raise InputError(f"{path} is a non-empty folder that is not a model bundle; choose a new --out.")
+
+
+def index_bundle(path: Path, ru_csv: Path | None) -> dict:
+    from .explain.extras import index_bundle as build
+
+    return build(path, ru_csv)
 
 
 def cmd_index(args) -> None:

@@ -104,3 +104,13 @@ def test_weights_are_plain_tensors_without_pickle(tiny_bundle):
     from safetensors.torch import load_file
 
     assert all(isinstance(t, torch.Tensor) for t in load_file(str(tiny_bundle / WEIGHTS)).values())
+
+
+def test_retraining_into_a_folder_drops_stale_extras(tmp_path):
+    from conftest import make_bundle
+
+    path = make_bundle(tmp_path / "b", extras=True)
+    assert set(load_model(path).extras) == {"pca.json", "neurons.json"}
+    make_bundle(tmp_path / "b", cell="gru")  # a new model saved into the same folder, without extras
+    b = load_model(path)
+    assert b.cell == "gru" and b.extras == {} and not (path / "pca.json").exists()

@@ -19,12 +19,17 @@ def build_extras(model: SentimentRNN, vocab: Vocab, texts: Sequence[str], max_le
     return {"pca.json": pca_to_dict(pca), "neurons.json": index}
 
 
-def index_shipped(name: str, ru_csv=None) -> dict:
-    """Rebuild the extras of a shipped bundle from the training split of its own recipe."""
+def index_bundle(path, ru_csv=None) -> dict:
+    """(Re)build the extras of a bundle folder trained by a shipped recipe, from that recipe's training split."""
     from ..recipes import load_dataset, split_dataset
 
-    b = load_model(name)
+    b = load_model(path)
     train, _, _ = split_dataset(load_dataset(b.lang, ru_csv if b.lang == "ru" else None))
     extras = build_extras(b.model, b.vocab, train.texts, b.max_len)
     add_extras(b.path, extras)
     return extras
+
+
+def index_shipped(name: str, ru_csv=None) -> dict:
+    """Rebuild the extras of a shipped bundle (by name)."""
+    return index_bundle(load_model(name).path, ru_csv)
