@@ -144,12 +144,6 @@ def load_ru(path: str | Path) -> Dataset:
     return read_labelled_csv(path, "text", "label", other_labels="drop", source=dict(RU_SOURCE))
 
 
-def load_en_unlabelled() -> list[str]:
-    """The English corpus's plot summaries: in-domain text without a sentiment label (for pretraining only)."""
-    df = pd.read_csv(en_corpus_path(), dtype=str, keep_default_na=False)
-    return _unlabelled(df[df["category"] == "plot"]["text"], load_en().texts)
-
-
 def load_ru_other(path: str | Path, labels=("neutral", "skip", "speech")) -> list[str]:
     """Texts of the RuSentiTweet rows with one of `labels`, which the binary task leaves out: tweets of the same
     kind, minus any text that also appears with a positive or negative label."""

@@ -1,13 +1,16 @@
 """One training loop for the CLI, the app's training page and the gradient lab.
 
 Adam on BCE-with-logits, packed padded batches, embedding dropout, optional gradient clipping (the norm before
-clipping is logged), early stopping on validation accuracy, fixed seeds. `progress` receives plain dicts so the
-caller decides how to show them (tqdm, st.progress, nothing).
+clipping is logged), early stopping on validation accuracy, fixed seeds (same seed and thread count -> the same
+weights and metrics). `progress` receives plain dicts so the caller decides how to show them (tqdm, st.progress,
+nothing): {"kind": "batch", "phase": "train", ...} after each batch and {"kind": "epoch", ...} after each epoch.
+
+The options past the seed recipe (prefix loss, small embedding init, word and rare-word dropout, neutral texts, ...)
+all default to off; the shipped recipes in recipes.py turn on the ones that helped on validation (docs/training.md).
 """
 from __future__ import annotations
 
 import copy
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -45,14 +48,10 @@ class TrainConfig:
     time_limit: float | None = None  # seconds; training stops (keeping the best weights) when it runs out
     max_batches: int | None = None  # stop after this many batches in total (the CLI's --dry-run uses 1)
     bucket: bool = True  # batch sentences of similar length: fewer recurrent steps per batch, ~2x faster on CPU
-    pretrain_epochs: int = 0  # epochs of next-word pretraining (embedding + recurrent layer) before the classifier
-    pretrain_lr: float = 2e-3
-    lm_vocab: int = 5000  # the language model predicts the most frequent words only; the rest count as <unk>
     prefix_weight: float = 0.0  # weight of the auxiliary loss on every earlier prefix (see train_step_loss)
     emb_init: float | None = None  # std of the initial embedding; None keeps PyTorch's N(0, 1)
     forget_bias: float | None = None  # LSTM only: start the forget gate's bias here (1.0: remember by default)
     neutral_weight: float = 0.0  # weight of the neutral texts (target 0.5) in the loss; 0 leaves them out
-    adv_eps: float = 0.0  # adversarial perturbation of the embeddings, relative to their norm (see train_step_loss)
     ema: float = 0.0  # decay of the moving average of the weights that is evaluated and kept; 0 = raw weights
     weight_drop: float = 0.0  # DropConnect on the recurrent (hidden-to-hidden) weights (see step_outputs)
     threads: int = 1  # torch threads while training; small recurrent matmuls gain nothing from more, and a fixed
@@ -64,8 +63,12 @@ class TrainConfig:
         for name in ("emb_dim", "hidden_dim", "max_len", "epochs", "batch_size", "min_count"):
             if getattr(self, name) < 1:
                 raise InputError(f"{name} must be at least 1.")
-        if not (0 <= self.dropout < 1 and 0 <= self.word_dropout < 1 and self.rare_dropout >= 0):
-            raise InputError("Dropout must be in [0, 1).")
+        if not all(0 <= getattr(self, n) < 1 for n in ("dropout", "word_dropout", "weight_drop", "ema")):
+            raise InputError("dropout, word_dropout, weight_drop and ema must be in [0, 1).")
+        if min(self.rare_dropout, self.prefix_weight, self.neutral_weight, self.weight_decay) < 0:
+            raise InputError("rare_dropout, prefix_weight, neutral_weight and weight_decay must be >= 0.")
+        if self.threads < 1:
+            raise InputError("threads must be at least 1.")
         if not self.lr > 0:
             raise InputError("The learning rate must be positive.")
 
@@ -80,7 +83,6 @@ class TrainResult:
     best_val_accuracy: float = 0.0
     seconds: float = 0.0
     stopped: str = "epochs"  # why training ended: epochs | early_stopping | time_limit | user | max_batches
-    pretrain: list[dict] = field(default_factory=list)  # one dict per language-model pretraining epoch
 
 
 def encode_all(vocab: Vocab, texts: list[str], max_len: int) -> list[list[int]]:
@@ -152,30 +154,29 @@ def evaluate(model: SentimentRNN, vocab: Vocab, texts: list[str], labels: list[i
 
 def train(cfg: TrainConfig, train_ds: Dataset, val_ds: Dataset, progress: Callable[[dict], None] | None = None,
           should_stop: Callable[[], bool] | None = None, vocab: Vocab | None = None,
-          unlabelled: list[str] | None = None, neutral: list[str] | None = None) -> TrainResult:
+          neutral: list[str] | None = None) -> TrainResult:
     """Train a fresh SentimentRNN. The weights returned are those of the epoch with the best validation accuracy.
 
-    Optional extra texts, never validation or test texts: `unlabelled` ones join the vocabulary and the language-model
-    pretraining (cfg.pretrain_epochs > 0); `neutral` ones (annotated as neither positive nor negative) join the
-    vocabulary and, when cfg.neutral_weight > 0, the training set with the target P(positive) = 0.5.
+    `neutral` texts (annotated as neither positive nor negative; never validation or test texts) join the vocabulary
+    and the training set with the target P(positive) = 0.5 when cfg.neutral_weight > 0.
     """
     cfg.check()
     check_trainable(train_ds)
     threads = torch.get_num_threads()
     torch.set_num_threads(cfg.threads)
     try:
-        return _train(cfg, train_ds, val_ds, progress, should_stop, vocab, unlabelled or [], neutral or [])
+        return _train(cfg, train_ds, val_ds, progress, should_stop, vocab, neutral or [])
     finally:
         torch.set_num_threads(threads)
 
 
-def _train(cfg, train_ds, val_ds, progress, should_stop, vocab, unlabelled, neutral) -> TrainResult:
+def _train(cfg, train_ds, val_ds, progress, should_stop, vocab, neutral) -> TrainResult:
     start = time.perf_counter()
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     if cfg.neutral_weight == 0:
         neutral = []
-    vocab = vocab or Vocab.build(train_ds.texts + neutral + unlabelled, cfg.min_count, cfg.max_vocab, cfg.lemmatize)
+    vocab = vocab or Vocab.build(train_ds.texts + neutral, cfg.min_count, cfg.max_vocab, cfg.lemmatize)
     x_train = encode_all(vocab, train_ds.texts, cfg.max_len)
     n_labelled = len(x_train)
     # Neutral texts train towards 0.5 with their own weight; accuracies count the labelled texts only.
@@ -188,7 +189,6 @@ def _train(cfg, train_ds, val_ds, progress, should_stop, vocab, unlabelled, neut
     res = TrainResult(model, vocab, cfg)
 
     def stop_reason(n_batches_done: int) -> str | None:
-        """Why to stop now, if at all. max_batches counts each phase on its own, so a dry run tries both."""
         if should_stop is not None and should_stop():
             return "user"
         if cfg.time_limit is not None and time.perf_counter() - start > cfg.time_limit:
@@ -196,14 +196,6 @@ def _train(cfg, train_ds, val_ds, progress, should_stop, vocab, unlabelled, neut
         if cfg.max_batches is not None and n_batches_done >= cfg.max_batches:
             return "max_batches"
         return None
-
-    if cfg.pretrain_epochs:
-        x_lm = x_train + encode_all(vocab, unlabelled, cfg.max_len)  # (with the neutral texts, if any)
-        res.pretrain, reason = pretrain_lm(model, x_lm, cfg, gen, progress, stop_reason)
-        if reason in ("user", "time_limit"):  # no classifier has been trained yet: best_epoch stays 0
-            res.stopped, res.seconds = reason, time.perf_counter() - start
-            model.eval()
-            return res
 
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=cfg.lr_decay)
@@ -281,15 +273,12 @@ def _train(cfg, train_ds, val_ds, progress, should_stop, vocab, unlabelled, neut
     return res
 
 
-def step_outputs(model: SentimentRNN, ids: torch.Tensor, lens: torch.Tensor, weight_drop: float = 0.0,
-                 emb: torch.Tensor | None = None) -> torch.Tensor:
-    """Hidden states after every real token, (batch, time, hidden), zeros after each sentence's end. `emb`, when
-    given, replaces the looked-up embeddings of `ids` (the adversarial step perturbs them).
+def step_outputs(model: SentimentRNN, ids: torch.Tensor, lens: torch.Tensor, weight_drop: float = 0.0) -> torch.Tensor:
+    """Hidden states after every real token, (batch, time, hidden), zeros after each sentence's end.
 
     `weight_drop` is DropConnect on the hidden-to-hidden matrix (Merity et al. 2018, AWD-LSTM): one mask per batch,
     the same at every time step, so the recurrence itself is regularised, which dropout on inputs cannot do."""
-    x = model.embedding(ids) if emb is None else emb
-    packed = pack_padded_sequence(model.drop(x), lens, batch_first=True, enforce_sorted=False)
+    packed = pack_padded_sequence(model.drop(model.embedding(ids)), lens, batch_first=True, enforce_sorted=False)
     if weight_drop > 0 and model.training:
         params = dict(model.rnn.named_parameters())
         params["weight_hh_l0"] = nn.functional.dropout(params["weight_hh_l0"], weight_drop)
@@ -305,23 +294,8 @@ def train_step_loss(model: SentimentRNN, ids: torch.Tensor, lens: torch.Tensor, 
     same classifier on every earlier prefix ("target replication", Lipton et al. 2016). Inference is unchanged (it
     reads the last token only); the extra targets give the recurrent layer a short gradient path from every word,
     which the plain RNN, whose gradient from the last token fades over a 20-word sentence, needs most.
-    `w` weighs each sentence (neutral texts may count less); the loss is the weighted mean.
-
-    With cfg.adv_eps > 0 the loss is taken once more on embeddings pushed in their worst direction, by adv_eps of
-    each sentence's embedding norm (adversarial training, Goodfellow et al. 2015; on text, Miyato et al. 2017):
-    the model must not hinge on tiny changes of a few word vectors."""
-    emb = model.embedding(ids)
-    last, loss = _loss_on(model, emb, ids, lens, y, w, cfg)
-    if cfg.adv_eps > 0:
-        (g,) = torch.autograd.grad(loss, emb, retain_graph=True)
-        norm = lambda t: t.flatten(1).norm(dim=1).clamp(min=1e-12)[:, None, None]  # noqa: E731
-        r = (cfg.adv_eps * norm(emb) * g / norm(g)).detach()
-        loss = loss + _loss_on(model, emb + r, ids, lens, y, w, cfg)[1]
-    return last, loss
-
-
-def _loss_on(model, emb, ids, lens, y, w, cfg) -> tuple[torch.Tensor, torch.Tensor]:
-    logits_t = model.fc(model.drop(step_outputs(model, ids, lens, cfg.weight_drop, emb))).squeeze(-1)  # (batch, T)
+    `w` weighs each sentence (neutral texts may count less); the loss is the weighted mean."""
+    logits_t = model.fc(model.drop(step_outputs(model, ids, lens, cfg.weight_drop))).squeeze(-1)  # (batch, time)
     last = logits_t[torch.arange(len(lens)), lens - 1]
     bce = nn.functional.binary_cross_entropy_with_logits
     loss = (bce(last, y, reduction="none") * w).sum() / w.sum()
@@ -330,55 +304,6 @@ def _loss_on(model, emb, ids, lens, y, w, cfg) -> tuple[torch.Tensor, torch.Tens
         per_step = bce(logits_t, y[:, None].expand_as(logits_t), reduction="none")
         loss = loss + cfg.prefix_weight * (per_step * mask).sum() / mask.sum().clamp(min=1e-9)
     return last, loss
-
-
-def pretrain_lm(model: SentimentRNN, id_lists: list[list[int]], cfg: TrainConfig, gen: torch.Generator,
-                progress: Callable[[dict], None] | None,
-                stop_reason: Callable[[int], str | None]) -> tuple[list, str | None]:
-    """Pretrain the classifier's own embedding and recurrent layer as a next-word language model on unlabelled
-    text (Dai & Le 2015, "Semi-supervised sequence learning"). A throwaway output layer predicts the next word
-    among the `lm_vocab` most frequent ones; rarer words are predicted as <unk>. Returns per-epoch records and the
-    stop reason, if any."""
-    n_out = min(cfg.lm_vocab, model.embedding.num_embeddings)
-    head = nn.Linear(model.hidden_dim, n_out)
-    params = list(model.embedding.parameters()) + list(model.rnn.parameters()) + list(head.parameters())
-    opt = torch.optim.Adam(params, lr=cfg.pretrain_lr)
-    id_lists = [x for x in id_lists if len(x) >= 2]
-    lengths = [len(x) for x in id_lists]
-    records, start, n_done = [], time.perf_counter(), 0
-    for epoch in range(1, cfg.pretrain_epochs + 1):
-        model.train()
-        batches = make_batches(lengths, cfg.batch_size, gen, cfg.bucket)
-        tot = n_tok = 0
-        reason = None
-        for b, idx in enumerate(batches):
-            ids, lens = pad_batch([id_lists[i] for i in idx])
-            x, lens = ids[:, :-1], lens - 1
-            target = ids[:, 1:].masked_fill(ids[:, 1:] >= n_out, 1)  # 1 = <unk>
-            target = target.masked_fill(torch.arange(x.shape[1]) >= lens[:, None], -100)  # padding: no loss
-            out = step_outputs(model, x, lens, cfg.weight_drop)
-            loss = nn.functional.cross_entropy(head(model.drop(out)).flatten(0, 1), target.flatten())
-            opt.zero_grad()
-            loss.backward()
-            norm = float(nn.utils.clip_grad_norm_(params, cfg.clip if cfg.clip else float("inf")))
-            opt.step()
-            n_done += 1
-            k = int((target >= 0).sum())
-            tot, n_tok = tot + loss.item() * k, n_tok + k
-            if progress:
-                progress({"kind": "batch", "phase": "pretrain", "epoch": epoch, "batch": b + 1,
-                          "n_batches": len(batches), "loss": loss.item(), "grad_norm": norm})
-            reason = stop_reason(n_done)
-            if reason:
-                break
-        rec = {"epoch": epoch, "lm_loss": tot / max(n_tok, 1), "perplexity": math.exp(min(tot / max(n_tok, 1), 50)),
-               "batches": b + 1, "seconds": time.perf_counter() - start}
-        records.append(rec)
-        if progress:
-            progress({"kind": "pretrain_epoch", **rec})
-        if reason:
-            return records, reason
-    return records, None
 
 
 def _val_scores(model: SentimentRNN, id_lists: list[list[int]], labels: list[int]) -> tuple[float, float]:
