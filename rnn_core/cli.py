@@ -125,11 +125,11 @@ def cmd_train(args) -> None:
         out_dir = Path(args.out_dir) if args.out_dir else (
             Path(tempfile.mkdtemp(prefix="rnn-lens-dry-")) if args.dry_run else MODELS_DIR)
         _check_out(out_dir, folder_ok=True)
-        start, baselines = time.perf_counter(), {}
+        start, cache = time.perf_counter(), {}
         for k, name in enumerate(SHIPPED, 1):
             print(f"[{k}/{len(SHIPPED)}] training {name} -> {out_dir / name}", file=sys.stderr)
             card = train_shipped(name, Path(args.ru_csv) if args.ru_csv else None, _bar(), args.dry_run, out_dir,
-                                 baselines)
+                                 cache)
             if not args.dry_run:  # the memory-path and neuron pages need an index of training sentences
                 index_bundle(out_dir / name, Path(args.ru_csv) if args.ru_csv else None)
             base = card["baseline"].get("test_accuracy")

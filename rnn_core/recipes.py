@@ -121,25 +121,22 @@ def train_bundle(ds: Dataset, cfg: TrainConfig, out: Path, lang: str, name: str,
 
 
 def train_shipped(name: str, ru_csv: Path | None = None, progress=None, dry_run: bool = False,
-                  out_dir: Path = MODELS_DIR, baselines: dict | None = None) -> dict:
-    """Rebuild one shipped bundle. `baselines` (a dict the caller keeps) caches the TF-IDF baseline per language:
-    the three models of a language share the split, so it is computed once."""
+                  out_dir: Path = MODELS_DIR, cache: dict | None = None) -> dict:
+    """Rebuild one shipped bundle. `cache` (a dict the caller keeps across the six) holds each language's dataset
+    and TF-IDF baseline: the three models of a language share both, so they are loaded and computed once."""
     lang = name.split("-")[0]
     cfg = SHIPPED[name]
     if dry_run:
         cfg = replace(cfg, epochs=1, max_batches=1)
-    ds = load_dataset(lang, ru_csv if lang == "ru" else None)
+    cache = {} if cache is None else cache
+    if ("data", lang) not in cache:
+        cache["data", lang] = load_dataset(lang, ru_csv if lang == "ru" else None)
     command = "python -m rnn_core train --all" + (f" --ru-csv {ru_csv}" if ru_csv else "")
     if Path(out_dir).resolve() != MODELS_DIR.resolve():
         command += f" --out-dir {out_dir}"
-    baselines = {} if baselines is None else baselines
-    card = train_bundle(ds, cfg, Path(out_dir) / name, lang, name, command, progress,
-                        baseline=False if dry_run else baselines.get(lang, True),
+    card = train_bundle(cache["data", lang], cfg, Path(out_dir) / name, lang, name, command, progress,
+                        baseline=False if dry_run else cache.get(("baseline", lang), True),
                         neutral=neutral_texts(lang, ru_csv, cfg), ablate_lemmatize=cfg.lemmatize)
     if not dry_run:
-        baselines[lang] = card["baseline"]
-        # The memory-path and neuron pages read an index built from the training split (as `index` would).
-        from .explain.extras import index_shipped
-
-        index_shipped(str(Path(out_dir) / name), ru_csv)
+        cache["baseline", lang] = card["baseline"]
     return card
