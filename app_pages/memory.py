@@ -3,8 +3,7 @@ import shlex
 
 import streamlit as st
 
-from app_pages.common import CELLS, chart, current_ui, get_bundle, get_trace, model_name, sentence_controls, t
-from rnn_core import InputError
+from app_pages.common import CELLS, chart, current_ui, get_bundle, get_trace, model_name, page_sentence, t
 from rnn_core.figures.memory import compare_curves, memory_animation, standalone_html, state_heatmap
 from rnn_core.report import CELL_NAMES, architecture_rows, markdown_table, steps
 from rnn_core.safe_html import token_chips
@@ -12,9 +11,6 @@ from rnn_core.safe_html import token_chips
 ui = current_ui()
 st.title(t("page_memory", ui))
 st.markdown(t("intro", ui))
-sel = sentence_controls(ui)
-text, lang, name = sel.text, sel.lang, sel.name
-bundle, error = get_bundle(name)
 
 
 def result(tr, b):
@@ -28,19 +24,14 @@ def result(tr, b):
 
 
 def page():
-    if error:
-        st.error(t("model_error", ui, name=name, error=error))
+    picked = page_sentence(ui)  # controls, model, trace; says why when there is nothing to show
+    if not picked:
         return
-    try:
-        tr = get_trace(name, text)
-    except InputError:
-        st.info(t("empty_text", ui))
-        return
+    sel, bundle, tr = picked
+    text, lang, name = sel.text, sel.lang, sel.name
     result(tr, bundle)
     st.caption(t("tokens_caption", ui, n=len(tr.tokens)))
     st.html(token_chips(tr.tokens, tr.unknown, unknown_title="⟨unk⟩"))
-    if tr.truncated:
-        st.warning(t("truncated", ui, n=tr.n_total, max_len=bundle.max_len))
     if all(tr.unknown):
         st.info(t("all_unknown", ui))
 

@@ -9,7 +9,6 @@ LANGS = ("en", "ru")
 
 S: dict[str, dict[str, str]] = {
     # app frame
-    "app_title": {"en": "RNN Lens", "ru": "RNN Lens"},
     "ui_language": {"en": "Interface language", "ru": "Язык интерфейса"},
     "page_memory": {"en": "Sentiment & memory", "ru": "Тональность и память"},
     "sidebar_about": {
@@ -442,8 +441,6 @@ S: dict[str, dict[str, str]] = {
     "bad_upload": {"en": "This file cannot be used: {error}", "ru": "Этот файл нельзя использовать: {error}"},
     "model_select": {"en": "Model", "ru": "Модель"},
     "shipped_models": {"en": "Shipped (by language and cell)", "ru": "Встроенные (по языку и ячейке)"},
-    "busy": {"en": "A training run is already going on in this session.",
-             "ru": "В этой сессии уже идёт обучение."},
     "fig_loss": {"en": "loss", "ru": "потери"},
     "fig_accuracy": {"en": "accuracy", "ru": "точность"},
     "fig_train": {"en": "train", "ru": "обучение"},

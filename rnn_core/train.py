@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -336,7 +336,3 @@ def tfidf_baseline(train: Dataset, val: Dataset, test: Dataset, seed: int = 0) -
     val_acc, c, clf = best
     return {"model": f"TF-IDF (word 1-2-grams, sublinear tf) + LogisticRegression(C={c}, chosen on validation)",
             "val_accuracy": val_acc, "test_accuracy": float((clf.predict(x_test) == test.labels).mean())}
-
-
-def config_dict(cfg: TrainConfig) -> dict:
-    return asdict(cfg)
