@@ -36,58 +36,72 @@ def page():
         st.info(t("all_unknown", ui))
 
     fig = memory_animation(tr, ui)
+    # Lazy tabs: only the open one runs. The Compare tab loads two more models and draws four charts; running it
+    # for every visitor who never opens it made the first page ~1.4x slower than a bare torch + plotly app.
     tab_mem, tab_cmp, tab_how, tab_dl = st.tabs([t("tab_memory", ui), t("tab_compare", ui), t("tab_how", ui),
-                                                 t("tab_download", ui)])
+                                                 t("tab_download", ui)], key="memory_tab", on_change="rerun")
     with tab_mem:
         chart(fig, "memory_chart")
         st.caption(t("memory_legend", ui, h=tr.h.shape[1]))
         if tr.c is not None:
             st.caption(t("cell_state_note", ui))
-    with tab_cmp:
-        st.caption(t("compare_intro", ui))
-        traces = {}
-        cols = st.columns(len(CELLS))
-        for col, c in zip(cols, CELLS):
-            b, err = get_bundle(model_name(lang, c))
+    if tab_cmp.open:
+        with tab_cmp:
+            compare(text, lang)
+    if tab_how.open:
+        with tab_how:
+            how_it_works(tr, bundle)
+    if tab_dl.open:
+        with tab_dl:
+            downloads(tr, fig, name, text)
+
+
+def compare(text, lang):
+    st.caption(t("compare_intro", ui))
+    traces = {}
+    for col, c in zip(st.columns(len(CELLS)), CELLS):
+        _, err = get_bundle(model_name(lang, c))
+        with col:
+            if err:
+                st.warning(t("compare_missing", ui, name=model_name(lang, c)))
+                continue
+            traces[c] = get_trace(model_name(lang, c), text)
+            st.metric(CELL_NAMES[c], t(traces[c].label, ui), f"P(+) = {traces[c].p:.3f}", delta_arrow="off",
+                      delta_color="green" if traces[c].label == "positive" else "red")
+    if traces:
+        chart(compare_curves(traces, ui), "compare_curves")
+        for col, (c, tr_c) in zip(st.columns(len(traces)), traces.items()):
             with col:
-                if err:
-                    st.warning(t("compare_missing", ui, name=model_name(lang, c)))
-                    continue
-                traces[c] = get_trace(model_name(lang, c), text)
-                word = t(traces[c].label, ui)
-                st.metric(CELL_NAMES[c], word, f"P(+) = {traces[c].p:.3f}", delta_arrow="off",
-                          delta_color="green" if traces[c].label == "positive" else "red")
-        if traces:
-            chart(compare_curves(traces, ui), "compare_curves")
-            for col, (c, tr_c) in zip(st.columns(len(traces)), traces.items()):
-                with col:
-                    chart(state_heatmap(tr_c, ui, CELL_NAMES[c]), f"heat_{c}")
-    with tab_how:
-        st.caption(t("how_intro", ui))
-        st.markdown(markdown_table(architecture_rows(bundle, ui)))
-        s = steps(tr, bundle)
-        st.subheader(t("how_steps_title", ui))
-        st.markdown(t("how_step1", ui, n=s["n"]))
-        st.code("\n".join(f"{tok!r:>20} → {i}{'  ⟨unk⟩' if u else ''}" for tok, i, u in s["ids"]), language=None,
-                height=min(26 * s["n"] + 30, 260))
-        st.markdown(t("how_step2", ui, e=s["e"], shape=s["emb_shape"]))
-        st.code(str(s["emb_first"])[:-1] + ", …]", language=None)
-        st.markdown(t("how_step3", ui, cell=s["cell"], t=s["n"], shape=s["rnn_shape"]))
-        st.markdown(t("how_step4", ui, t=s["n"], h=s["h"]))
-        st.code(str(s["h_last"])[:-1] + ", …]", language=None)
-        st.markdown(t("how_step5", ui, h=s["h"], logit=s["logit"], p=s["p"], label=t(s["label"], ui)))
-    with tab_dl:
-        st.caption(t("dl_intro", ui))
-        c1, c2, c3 = st.columns(3)
-        c1.download_button(t("dl_csv", ui), data=tr.to_csv, file_name=f"trace-{name}.csv", mime="text/csv",
-                           on_click="ignore")
-        c2.download_button(t("dl_json", ui), data=lambda: tr.to_json(model=name), file_name=f"trace-{name}.json",
-                           mime="application/json", on_click="ignore")
-        c3.download_button(t("dl_html", ui), data=lambda: standalone_html(fig), file_name=f"memory-{name}.html",
-                           mime="text/html", on_click="ignore")
-        st.caption(t("dl_cli", ui))
-        st.code(f"python -m rnn_core trace --model {name} --json {shlex.quote(text.strip()[:500])}",
-                language="bash")
+                chart(state_heatmap(tr_c, ui, CELL_NAMES[c]), f"heat_{c}")
+
+
+def how_it_works(tr, bundle):
+    st.caption(t("how_intro", ui))
+    st.markdown(markdown_table(architecture_rows(bundle, ui)))
+    s = steps(tr, bundle)
+    st.subheader(t("how_steps_title", ui))
+    st.markdown(t("how_step1", ui, n=s["n"]))
+    st.code("\n".join(f"{tok!r:>20} → {i}{'  ⟨unk⟩' if u else ''}" for tok, i, u in s["ids"]), language=None,
+            height=min(26 * s["n"] + 30, 260))
+    st.markdown(t("how_step2", ui, e=s["e"], shape=s["emb_shape"]))
+    st.code(str(s["emb_first"])[:-1] + ", …]", language=None)
+    st.markdown(t("how_step3", ui, cell=s["cell"], t=s["n"], shape=s["rnn_shape"]))
+    st.markdown(t("how_step4", ui, t=s["n"], h=s["h"]))
+    st.code(str(s["h_last"])[:-1] + ", …]", language=None)
+    st.markdown(t("how_step5", ui, h=s["h"], logit=s["logit"], p=s["p"], label=t(s["label"], ui)))
+
+
+def downloads(tr, fig, name, text):
+    st.caption(t("dl_intro", ui))
+    c1, c2, c3 = st.columns(3)
+    c1.download_button(t("dl_csv", ui), data=tr.to_csv, file_name=f"trace-{name}.csv", mime="text/csv",
+                       on_click="ignore")
+    c2.download_button(t("dl_json", ui), data=lambda: tr.to_json(model=name), file_name=f"trace-{name}.json",
+                       mime="application/json", on_click="ignore")
+    c3.download_button(t("dl_html", ui), data=lambda: standalone_html(fig), file_name=f"memory-{name}.html",
+                       mime="text/html", on_click="ignore")
+    st.caption(t("dl_cli", ui))
+    st.code(f"python -m rnn_core trace --model {name} --json {shlex.quote(text.strip()[:500])}", language="bash")
 
 
 page()

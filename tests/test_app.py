@@ -16,6 +16,12 @@ def chips_html(at):
     return "".join(e.proto.body for e in at.get("html"))
 
 
+def open_tab(at, key: str):
+    """Select a tab of the main page (its tabs are lazy: only the open one runs) and rerun."""
+    at.session_state["memory_tab"] = S[key]["en"]
+    return at.run()
+
+
 def test_default_page_shows_label_and_animation(app):
     at = app()
     assert not at.exception
@@ -33,6 +39,8 @@ def test_typed_sentence_updates_everything(app):
     spec = memory_spec(at)
     assert spec["layout"]["xaxis"]["ticktext"] == ["good", "movie"] and len(spec["frames"]) == 2
     assert "yaxis3" in spec["layout"]  # the default cell is LSTM: h and c panels
+    assert len(at.get("plotly_chart")) == 1 and not at.metric  # lazy tabs: Compare has not run
+    open_tab(at, "tab_compare")
     assert len(at.get("plotly_chart")) == 5  # memory, compare curves, three compare heatmaps
     assert len(at.metric) == 3
 
@@ -124,13 +132,17 @@ def test_broken_model_gives_a_message_and_the_rest_works(app, models_root, tmp_p
     assert any("en-lstm" in e.value and "weights.safetensors" in e.value for e in at.error)
     at.segmented_control(key="cell").set_value("GRU").run()
     assert not at.error and memory_spec(at)["layout"]["xaxis"]["ticktext"] == ["good", "movie"]
+    open_tab(at, "tab_compare")
     assert any(w.value.startswith("en-lstm") for w in at.warning)  # the compare tab names the missing one
 
 
 def test_downloads_and_how_it_works(app):
     at = app(text="good movie")
+    assert not at.get("download_button")
+    open_tab(at, "tab_download")
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == [S["dl_csv"]["en"], S["dl_json"]["en"], S["dl_html"]["en"]]
+    open_tab(at, "tab_how")
     table = next(m.value for m in at.markdown if m.value.startswith("| Stage"))
     assert "| Embedding | each index → a dense vector | 14 → 8 | 112 |" in table  # the tiny bundle's real numbers
     assert any("Linear(16→1)" in m.value for m in at.markdown)
@@ -155,6 +167,7 @@ def test_models_load_once_per_process(app, models_root, tmp_path, monkeypatch):
     real = common.load_model
     monkeypatch.setattr(common, "load_model", lambda name: calls.append(name) or real(name))
     at = app(text="good movie")
+    open_tab(at, "tab_compare")
     at.text_area(key="text").input("not good").run()
     at.run()
     app(text="bad movie")  # a second visitor

@@ -317,3 +317,15 @@ def test_url_round_trip(tab):
     expect(page.locator(TEXT_AREA)).to_have_value("great fun")
     wait_for_ticks(page, ["great", "fun"])
     assert_clean(tab)
+
+
+def test_compare_tab_runs_when_opened(tab):
+    page = tab.page
+    page.goto("/?text=good%20movie")
+    wait_for_ticks(page, ["good", "movie"])
+    plots = page.locator(".js-plotly-plot")
+    assert plots.count() == 1  # the tab is lazy: a visitor who never opens it does not pay for three models
+    page.get_by_role("tab", name=S["tab_compare"]["en"]).click()
+    expect(plots).to_have_count(5)  # compare curves and one heatmap per cell
+    expect(page.locator('[data-testid="stMetric"]')).to_have_count(3)
+    assert_clean(tab)

@@ -20,6 +20,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
+from ..i18n import t
 from ..text import detect_lang
 from . import REPO, pct
 
@@ -153,8 +154,8 @@ def cold_start(scripts: dict[str, Path], env: dict, reps: int = 3, timeout: floa
 
 
 def measure_rss(env: dict, texts: list[str], timeout: float = 120, log=print) -> dict:
-    """Server VmRSS after visiting each text in turn (one English, one Russian sentence loads all six models: the
-    page loads the three cells of the text's language for its Compare tab)."""
+    """Server VmRSS after visiting each text in turn and opening its Compare tab (one English, one Russian sentence
+    then load all six models: that tab runs the three cells of the text's language)."""
     from playwright.sync_api import sync_playwright
 
     out = {}
@@ -171,6 +172,8 @@ def measure_rss(env: dict, texts: list[str], timeout: float = 120, log=print) ->
                 page.goto(server.url + "?text=" + quote(text))
                 page.wait_for_function(DONE_JS, polling=50)
                 page.get_by_text(f"{detect_lang(text)}-lstm").first.wait_for()  # the caption names the model used
+                page.get_by_role("tab", name=t("tab_compare", "en")).click()  # a lazy tab: opening it loads 2 more
+                page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 5", polling=50)
                 out[f"rss_mb_after_{detect_lang(text)}"] = server.rss_mb()
                 log(f"rss after {detect_lang(text)} sentence: {out[f'rss_mb_after_{detect_lang(text)}']:.0f} MB")
             out["rss_mb"] = server.rss_mb()
