@@ -9,60 +9,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-MEMORY_CHART = ("[...document.querySelectorAll('.js-plotly-plot')]"
-                ".find(g => g._fullLayout && (g._fullLayout.sliders || []).length)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_app(port: int, log) -> subprocess.Popen:
-    env = dict(os.environ)
-    env.pop("RNN_LENS_MODELS", None)  # the shipped models, whatever the shell says
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
-
-
-def wait_healthy(proc: subprocess.Popen, url: str, timeout: float = 90) -> None:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {proc.returncode}")
-        try:
-            with opener.open(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"streamlit did not answer within {timeout:.0f} s")
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere: rnn_core is the repo's own package
+from rnn_core.bench.browser import CHROMIUM, MEMORY_CHART, Server, launch  # noqa: E402
 
 
 def shoot(url: str, out: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = launch(pw)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(60_000)
@@ -94,25 +54,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {CHROMIUM} not found (apt-get install chromium)", file=sys.stderr)
         return 2
     params = {"ui": args.ui} | ({"text": args.text} if args.text else {})
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as log:
-        proc = start_app(port, log)
-        try:
-            wait_healthy(proc, url)
-            shoot(f"{url}/?{urlencode(params)}", args.out)
-        except Exception as e:
-            log.seek(0)
-            print(f"error: {e}\n--- streamlit stderr ---\n{log.read().decode(errors='replace')[-4000:]}",
-                  file=sys.stderr)
-            return 1
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    server = Server(ROOT / "app.py", {"RNN_LENS_MODELS": None}).start()  # the shipped models, whatever the shell says
+    try:
+        server.wait_healthy(90)
+        shoot(f"{server.url}?{urlencode(params)}", args.out)
+    except Exception as e:
+        print(f"error: {e}\n--- streamlit output ---\n{server.log_tail(4000)}", file=sys.stderr)
+        return 1
+    finally:
+        server.stop()
     print(f"saved {args.out}")
     return 0
 

@@ -6,19 +6,14 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from conftest import make_bundle
 
+from rnn_core.bench import APP
+from rnn_core.bench.browser import CHROMIUM, CHROMIUM_ARGS, MEMORY_CHART, Server
 from rnn_core.i18n import S
 
 try:
@@ -26,17 +21,10 @@ try:
 except ImportError:  # reported by the `browser` fixture: a failure in CI, a skip elsewhere
     sync_playwright = expect = None
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 START_TIMEOUT_S = 90  # a cold `streamlit run` imports torch: slow on a busy 2-core machine
 TIMEOUT_MS = 30_000
 TEXT_AREA = '[data-testid="stTextArea"] textarea'
 
-# The animated memory chart is the Plotly graph with a slider (the compare charts have none).
-MEMORY_CHART = ("[...document.querySelectorAll('.js-plotly-plot')]"
-                ".find(g => g._fullLayout && (g._fullLayout.sliders || []).length)")
 TICKS_ARE = f"""want => {{
     const g = {MEMORY_CHART};
     const ticks = g ? [...g.querySelectorAll('.xtick text')].map(e => e.textContent) : [];
@@ -79,25 +67,6 @@ def _unavailable(reason: str):
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _tail(path: Path, n: int = 4000) -> str:
-    try:
-        return path.read_text(errors="replace")[-n:]
-    except OSError:
-        return "(no log)"
-
-
-@dataclass
-class Server:
-    url: str
-    log: Path
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, request) -> Server:
     """`streamlit run app.py` on loopback, on tiny bundles for all six model names; stopped after the module."""
@@ -105,40 +74,14 @@ def server(tmp_path_factory, request) -> Server:
     for lang in ("en", "ru"):
         for i, cell in enumerate(("rnn", "lstm", "gru")):
             make_bundle(models / f"{lang}-{cell}", cell=cell, seed=i)
-    port = _free_port()
-    log = tmp_path_factory.mktemp("browser-server") / "streamlit-stderr.log"
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]  # no watcher: nothing to reload, less CPU on 2 cores
-    with open(log, "wb") as err:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "RNN_LENS_MODELS": str(models)},
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
-
-    def stop():
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-    request.addfinalizer(stop)
-    url = f"http://127.0.0.1:{port}"
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"streamlit exited with code {proc.returncode} before answering:\n{_tail(log)}")
-        try:
-            with opener.open(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except (urllib.error.URLError, OSError):
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"streamlit did not answer {url}/_stcore/health within {START_TIMEOUT_S} s:\n{_tail(log)}")
-        time.sleep(0.25)
-    return Server(url, log)
+    srv = Server(APP, {"RNN_LENS_MODELS": str(models)}).start()
+    request.addfinalizer(srv.stop)
+    try:
+        srv.wait_healthy(START_TIMEOUT_S)
+    except (RuntimeError, TimeoutError) as e:
+        pytest.fail(f"{e}\n{srv.log_tail(4000)}")
+    srv.url = srv.url.rstrip("/")
+    return srv
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +129,7 @@ def tab(browser, server, request, tmp_path):
             page.screenshot(path=str(shot), full_page=True)
         except Exception as e:  # the page may be gone; the log still helps
             shot = f"(no screenshot: {e})"
-        log = _tail(server.log, 20_000)
+        log = server.log_tail(20_000)
         (tmp_path / "streamlit-stderr.log").write_text(log)
         reporter = request.config.pluginmanager.get_plugin("terminalreporter")
         if reporter:

@@ -54,11 +54,20 @@ RAN_JS = """() => {
 RESULT = re.compile(r"(positive|negative)\s*·\s*P\(positive\)\s*=\s*([0-9.]+)", re.I)
 
 
+# The animated memory chart: the Plotly graph with a slider (the Compare tab's charts have none).
+MEMORY_CHART = ("[...document.querySelectorAll('.js-plotly-plot')]"
+                ".find(g => g._fullLayout && (g._fullLayout.sliders || []).length)")
+LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never through a proxy
+
+
 class Server:
-    """`python -m streamlit run SCRIPT` on 127.0.0.1 and a free port; output goes to a temporary log file."""
+    """`python -m streamlit run SCRIPT` on 127.0.0.1 and a free port; output goes to a temporary log file.
+    `env` adds to (or, with None values, removes from) this process's environment. Used by the bench, the browser
+    test and scripts/screenshot.py."""
 
     def __init__(self, script: Path, env: dict | None = None):
-        self.script, self.env = Path(script), {**os.environ, **(env or {})}
+        self.script = Path(script)
+        self.env = {k: v for k, v in {**os.environ, **(env or {})}.items() if v is not None}
         self.proc = None
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
@@ -66,7 +75,8 @@ class Server:
     def start(self) -> Server:
         self.log = tempfile.TemporaryFile()
         cmd = [sys.executable, "-m", "streamlit", "run", str(self.script), "--server.headless", "true",
-               "--server.address", "127.0.0.1", "--server.port", str(self.port)]
+               "--server.address", "127.0.0.1", "--server.port", str(self.port), "--browser.gatherUsageStats",
+               "false", "--server.fileWatcherType", "none"]  # no watcher: nothing to reload, less CPU on 2 cores
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         return self
@@ -77,7 +87,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"streamlit exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
-                with urllib.request.urlopen(self.url + "_stcore/health", timeout=1) as r:
+                with LOOPBACK.open(self.url + "_stcore/health", timeout=1) as r:
                     if r.status == 200:
                         return
             except OSError:
@@ -93,6 +103,7 @@ class Server:
         raise RuntimeError("no VmRSS in /proc status")
 
     def log_tail(self, n: int = 2000) -> str:
+        self.log.flush()
         self.log.seek(0)
         return self.log.read().decode(errors="replace")[-n:]
 
