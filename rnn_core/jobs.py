@@ -9,7 +9,6 @@ MAX_JOBS runs train at once in the process (a further one is refused with a clea
 """
 from __future__ import annotations
 
-import copy
 import os
 import threading
 import time
@@ -19,8 +18,8 @@ from .bundle import Bundle
 from .data import Dataset
 from .errors import InputError
 from .explain.extras import build_extras
-from .recipes import split_dataset
-from .train import TrainConfig, check_trainable, evaluate, train
+from .recipes import metrics_card, split_dataset
+from .train import TrainConfig, check_trainable, train
 
 MAX_SECONDS = float(os.environ.get("RNN_LENS_TRAIN_SECONDS", 120))
 MAX_JOBS = int(os.environ.get("RNN_LENS_TRAIN_JOBS", 2))
@@ -93,17 +92,8 @@ class TrainingJob:
         try:
             tr, va, te = split_dataset(self.ds, self.cfg.seed)
             res = train(self.cfg, tr, va, progress=self._progress, should_stop=self._stop.is_set)
-            test = evaluate(res.model, res.vocab, te.texts, te.labels, self.cfg.max_len)
-            metrics = {
-                "name": self.name, "lang": self.lang, "cell": self.cfg.cell, "data": self.ds.source,
-                "split": {"seed": self.cfg.seed, "train": len(tr), "val": len(va), "test": len(te)},
-                "vocab_size": len(res.vocab), "params": res.model.param_counts(),
-                "train_config": copy.deepcopy(vars(self.cfg)), "best_epoch": res.best_epoch,
-                "epochs_run": len(res.history), "stopped": res.stopped, "train_seconds": round(res.seconds, 1),
-                "val_accuracy": res.best_val_accuracy, "test_accuracy": test["accuracy"],
-                "test_confusion": test["confusion"], "history": res.history,
-                "date": time.strftime("%Y-%m-%d"), "command": "trained in the RNN Lens app",
-            }
+            metrics = metrics_card(self.name, self.lang, self.ds, self.cfg, res, (tr, va, te), self.cfg.seed,
+                                   "trained in the RNN Lens app")
             config = {"name": self.name, "lang": self.lang, "max_len": self.cfg.max_len, "cell": self.cfg.cell,
                       "vocab_size": len(res.vocab), "emb_dim": self.cfg.emb_dim, "hidden_dim": self.cfg.hidden_dim}
             # The memory-path and neuron pages need an index of training sentences, which only exists now.

@@ -16,7 +16,7 @@ import torch
 from .bundle import MODELS_DIR, save_bundle
 from .data import Dataset, load_en, load_ru, load_ru_other, read_labelled_csv, stratified_split
 from .errors import InputError
-from .train import TrainConfig, evaluate, tfidf_baseline, train
+from .train import TrainConfig, TrainResult, evaluate, tfidf_baseline, train
 
 SPLIT_SEED = 2024
 SPLIT = (0.8, 0.1, 0.1)
@@ -76,6 +76,31 @@ def split_dataset(ds: Dataset, seed: int = SPLIT_SEED) -> tuple[Dataset, Dataset
     return tuple(Dataset([ds.texts[i] for i in p], [ds.labels[i] for i in p], ds.source) for p in parts)
 
 
+def metrics_card(name: str, lang: str | None, ds: Dataset, cfg: TrainConfig, res: TrainResult,
+                 parts: tuple[Dataset, Dataset, Dataset], split_seed: int, command: str,
+                 neutral: list[str] | None = None) -> dict:
+    """The metrics card of a trained model (the shipped ones and those trained in the app alike): data, split,
+    sizes, settings, training, validation and test accuracy, history, date and the command that made it."""
+    tr, va, te = parts
+    test = evaluate(res.model, res.vocab, te.texts, te.labels, cfg.max_len)
+    return {
+        "name": name, "lang": lang, "cell": cfg.cell,
+        "data": {**ds.source, "rows_used": len(ds), "dropped": ds.dropped,
+                 "positive_share": round(sum(ds.labels) / len(ds), 4),
+                 **({"neutral_rows_trained_to_0.5": len(neutral)} if neutral and cfg.neutral_weight else {})},
+        "split": {"seed": split_seed, "fractions": list(SPLIT), "stratified": True,
+                  "train": len(tr), "val": len(va), "test": len(te)},
+        "vocab_size": len(res.vocab), "lemmatize": cfg.lemmatize,
+        "params": res.model.param_counts(),
+        "train_config": asdict(cfg),
+        "best_epoch": res.best_epoch, "epochs_run": len(res.history), "stopped": res.stopped,
+        "train_seconds": round(res.seconds, 1),
+        "val_accuracy": res.best_val_accuracy, "test_accuracy": test["accuracy"], "test_confusion": test["confusion"],
+        "history": [{k: round(v, 4) if isinstance(v, float) else v for k, v in h.items()} for h in res.history],
+        "date": dt.date.today().isoformat(), "command": command,
+    }
+
+
 def train_bundle(ds: Dataset, cfg: TrainConfig, out: Path, lang: str, name: str, command: str,
                  progress: Callable[[dict], None] | None = None, baseline: bool | dict = True,
                  neutral: list[str] | None = None, ablate_lemmatize: bool = False) -> dict:
@@ -86,24 +111,10 @@ def train_bundle(ds: Dataset, cfg: TrainConfig, out: Path, lang: str, name: str,
     accuracies, so the card says what lemmatisation buys."""
     tr, va, te = split_dataset(ds)
     res = train(cfg, tr, va, progress=progress, neutral=neutral)
-    test = evaluate(res.model, res.vocab, te.texts, te.labels, cfg.max_len)
     if baseline is True:
         baseline = tfidf_baseline(tr, va, te)
-    card = {
-        "name": name, "lang": lang, "cell": cfg.cell,
-        "data": {**ds.source, "rows_used": len(ds), "dropped": ds.dropped,
-                 "positive_share": round(sum(ds.labels) / len(ds), 4),
-                 **({"neutral_rows_trained_to_0.5": len(neutral)} if neutral and cfg.neutral_weight else {})},
-        "split": {"seed": SPLIT_SEED, "fractions": list(SPLIT), "stratified": True,
-                  "train": len(tr), "val": len(va), "test": len(te)},
-        "vocab_size": len(res.vocab), "lemmatize": cfg.lemmatize,
-        "params": res.model.param_counts(),
-        "train_config": asdict(cfg),
-        "best_epoch": res.best_epoch, "epochs_run": len(res.history), "stopped": res.stopped,
-        "train_seconds": round(res.seconds, 1),
-        "val_accuracy": res.best_val_accuracy, "test_accuracy": test["accuracy"], "test_confusion": test["confusion"],
-        "baseline": baseline or {},
-    }
+    card = metrics_card(name, lang, ds, cfg, res, (tr, va, te), SPLIT_SEED, command, neutral)
+    card["baseline"] = baseline or {}
     if ablate_lemmatize:
         other = train(replace(cfg, lemmatize=not cfg.lemmatize), tr, va, progress=progress, neutral=neutral)
         runs = {cfg.lemmatize: res, not cfg.lemmatize: other}
@@ -112,10 +123,7 @@ def train_bundle(ds: Dataset, cfg: TrainConfig, out: Path, lang: str, name: str,
             **{key: {"val_accuracy": r.best_val_accuracy, "vocab_size": len(r.vocab), "best_epoch": r.best_epoch}
                for key, r in (("lemmatized", runs[True]), ("word_forms", runs[False]))},
             "train_seconds": round(other.seconds, 1)}
-    card |= {"history": [{k: round(v, 4) if isinstance(v, float) else v for k, v in h.items()} for h in res.history],
-             "date": dt.date.today().isoformat(), "command": command,
-             "environment": {"torch": torch.__version__, "python": platform.python_version(),
-                             "threads": cfg.threads}}
+    card["environment"] = {"torch": torch.__version__, "python": platform.python_version(), "threads": cfg.threads}
     save_bundle(out, res.model, res.vocab, {"name": name, "lang": lang, "max_len": cfg.max_len}, card)
     return card
 
