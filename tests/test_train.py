@@ -16,9 +16,9 @@ from rnn_core.train import TrainConfig, evaluate, train
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ["en-rnn", "en-lstm", "en-gru", "ru-rnn", "ru-lstm", "ru-gru"]
-# The Russian models that put "это отличный фильм" at P(positive) >= 0.8. ru-lstm gives 0.79 and ru-rnn 0.75: both
-# still positive, below the bar (docs/training.md).
-RU_OBVIOUS_OK = ["ru-gru"]
+# The Russian models that put "это отличный фильм" at P(positive) >= 0.8. ru-lstm gives 0.79: still positive, just
+# below the bar (docs/training.md).
+RU_OBVIOUS_OK = ["ru-rnn", "ru-gru"]
 MAX_BYTES = 5 * 1024 * 1024
 
 
