@@ -98,7 +98,7 @@ S: dict[str, dict[str, str]] = {
                    "ru": "входные ворота i_t (сколько кандидата записать)"},
     "gate_forget": {"en": "forget gate f_t (how much of the old memory to keep)",
                     "ru": "забывающие ворота f_t (сколько старой памяти сохранить)"},
-    "gate_candidate": {"en": "candidate (new content)", "ru": "кандидат (новое содержимое)"},
+    "gate_candidate": {"en": "candidate {sym} (new content)", "ru": "кандидат {sym} (новое содержимое)"},
     "gate_output": {"en": "output gate o_t (how much of the memory to show)",
                     "ru": "выходные ворота o_t (какую часть памяти показать)"},
     "gate_reset": {"en": "reset gate r_t (how much of the past shapes the candidate)",

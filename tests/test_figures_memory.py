@@ -91,6 +91,10 @@ def test_gates_animation_has_one_panel_per_gate():
     assert sum(d["type"] == "heatmap" for d in lstm["data"]) == 4
     assert sum(d["type"] == "heatmap" for d in gru["data"]) == 3
     assert lstm["layout"]["coloraxis"]["cmin"] == 0.0 and len(lstm["frames"]) == 5
+    def bars(fig):
+        return [v["colorbar"]["title"]["text"] for k, v in fig["layout"].items() if k.startswith("coloraxis")]
+    assert bars(lstm) == ["i_t", "f_t", "g_t", "o_t"] and bars(gru) == ["r_t", "z_t", "n_t"]
+    assert bars(gates_animation(_trace("gru", 5), "ru")) == bars(gru)  # symbols, not English words, in any UI
 
 
 def test_compare_and_static_heatmap_and_html():
