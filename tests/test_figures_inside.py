@@ -118,6 +118,7 @@ def test_memory_path_figure_overlays_sentences_with_token_labels():
         np.testing.assert_allclose(t["x"], path["xy"][:, 0], rtol=1e-5, atol=1e-9)
         assert (t["marker"]["cmin"], t["marker"]["cmax"]) == (0, 1)
     assert [t["marker"]["showscale"] for t in fig["data"]] == [True, False]  # one colour bar for all
+    assert fig["layout"]["legend"]["orientation"] == "h" and fig["layout"]["legend"]["y"] < 0  # not on the colour bar
     assert "% of variance" in fig["layout"]["xaxis"]["title"]["text"]
 
 

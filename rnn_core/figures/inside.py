@@ -162,14 +162,17 @@ def memory_path_figure(paths: Sequence[dict], pca: dict | None = None, names: Se
             x=_finite(xy[:, 0]), y=_finite(xy[:, 1]), mode="lines+markers+text", name=name,
             text=[label(x) for x in path["tokens"]], textposition="top center", line={"width": 1},
             marker={"size": 10, "color": _finite(path["prefix_p"], 4), "colorscale": DIVERGING, "cmin": 0,
-                    "cmax": 1, "showscale": i == 0, "colorbar": {"title": {"text": "P(positive)"}},
+                    "cmax": 1, "showscale": i == 0, "colorbar": {"title": {"text": "P(+)"}},
                     "line": {"width": 1, "color": "black"}},
-            customdata=_finite(path["prefix_p"], 4), hovertemplate="%{text}<br>P(positive) = %{customdata:.3f}"))
+            customdata=_finite(path["prefix_p"], 4), hovertemplate="%{text}<br>P(+) = %{customdata:.3f}"))
     labels = ["PC1", "PC2"]
     if pca is not None:
         ratio = np.asarray(pca["explained_variance_ratio"])
         labels = [t("fx_pc", lang, k=k + 1, pct=100 * ratio[k]) for k in range(2)]
-    fig.update_layout(**_LAYOUT, title=t("fx_path_title", lang), xaxis_title=labels[0], yaxis_title=labels[1])
+    # The legend (one entry per sentence) goes under the plot: on the right it would sit on the colour bar.
+    fig.update_layout(**{**_LAYOUT, "margin": {**_LAYOUT["margin"], "b": 60 + 22 * len(paths)}},
+                      title=t("fx_path_title", lang), xaxis_title=labels[0], yaxis_title=labels[1],
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.15, "xanchor": "left", "x": 0})
     return fig
 
 
