@@ -10,16 +10,16 @@ import streamlit as st
 from rnn_core import BundleError, InputError, detect_lang, load_model, trace
 from rnn_core.bundle import models_dir
 from rnn_core.i18n import LANGS, t
-from rnn_core.model import serve_with_one_thread
+from rnn_core.model import CELL_NAMES, CELLS, serve_with_one_thread
 
-CELLS = ("rnn", "lstm", "gru")
 serve_with_one_thread()  # once per process: this module is imported once and cached
 DEFAULT_TEXT = "the cast is good, but the film is boring and not funny"
 EXAMPLES = ["good", "not good", "a terrible boring mess", "a funny, touching and wonderful film",
             "это отличный фильм", "фильм не очень хороший", "скучно и ужасно"]
 
-__all__ = ["Selection", "chart", "current_ui", "get_bundle", "get_trace", "model_name", "page_sentence",
-           "restore_from_url", "sentence_controls", "session_models", "sidebar_about", "t", "ui_language", "write_url"]
+__all__ = ["CELLS", "Selection", "accuracy_text", "chart", "current_ui", "get_bundle", "get_trace", "model_name",
+           "page_sentence", "restore_from_url", "sentence_controls", "session_models", "sidebar_about", "t",
+           "ui_language", "write_url"]
 
 
 # The state a shared link reproduces, as it appears in the URL: ?text=...&lang=AUTO&cell=GRU&ui=RU. Its home is a
@@ -27,7 +27,7 @@ __all__ = ["Selection", "chart", "current_ui", "get_bundle", "get_trace", "model
 # Each widget is re-seeded from that home before it is drawn and writes back on change: a widget's own state does
 # not survive a switch to a page that does not draw it (nor does bind="query-params"), hence this by hand.
 URL_STATE = {"text": (DEFAULT_TEXT, None), "lang": ("AUTO", ("AUTO", "EN", "RU")),
-             "cell": ("LSTM", ("RNN", "LSTM", "GRU")), "ui": ("EN", tuple(x.upper() for x in LANGS))}
+             "cell": ("LSTM", tuple(CELL_NAMES.values())), "ui": ("EN", tuple(x.upper() for x in LANGS))}
 MAX_URL_TEXT = 1500  # longer texts stay out of the URL (browsers and servers cap URL length)
 
 
@@ -108,6 +108,12 @@ def get_trace(name: str, text: str):
     if mine is not None:  # never in the shared cache: other sessions must not see it
         return trace(mine.model, mine.vocab, text, mine.max_len)
     return _trace(name, str(models_dir()), text)
+
+
+def accuracy_text(metrics: dict) -> str:
+    """A metrics card's test accuracy as "78.8%", or "n/a" (an uploaded card may hold anything there)."""
+    acc = metrics.get("test_accuracy")
+    return f"{acc:.1%}" if isinstance(acc, int | float) and not isinstance(acc, bool) else "n/a"
 
 
 def model_name(lang: str, cell: str) -> str:

@@ -3,9 +3,10 @@ import shlex
 
 import streamlit as st
 
-from app_pages.common import CELLS, chart, current_ui, get_bundle, get_trace, model_name, page_sentence, t
+from app_pages.common import accuracy_text, chart, current_ui, get_bundle, get_trace, model_name, page_sentence, t
 from rnn_core.figures.memory import compare_curves, memory_animation, standalone_html, state_heatmap
-from rnn_core.report import CELL_NAMES, architecture_rows, markdown_table, steps
+from rnn_core.model import CELL_NAMES, CELLS
+from rnn_core.report import architecture_rows, markdown_table, steps
 from rnn_core.safe_html import token_chips
 
 ui = current_ui()
@@ -17,10 +18,9 @@ def result(tr, b):
     positive = tr.label == "positive"
     word = t("positive" if positive else "negative", ui)
     color = "green" if positive else "red"
-    acc = b.metrics.get("test_accuracy")
     st.markdown(f"### {t('sentiment', ui)}: :{color}[{word}] · {t('probability', ui)} = {tr.p:.3f}")
     st.progress(tr.p)
-    st.caption(t("sidebar_model", ui, name=b.name, acc="n/a" if acc is None else f"{acc:.1%}"))
+    st.caption(t("sidebar_model", ui, name=b.name, acc=accuracy_text(b.metrics)))
 
 
 def page():

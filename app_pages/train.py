@@ -2,13 +2,15 @@
 model as a download (and back as an upload)."""
 import streamlit as st
 
-from app_pages.common import chart, current_ui, session_models, t
+from app_pages.common import accuracy_text, chart, current_ui, session_models, t
 from rnn_core import BundleError, InputError
-from rnn_core.bundle import bundle_zip, load_zip
+from rnn_core.bundle import bundle_zip, load_zip, safe_name
 from rnn_core.data import load_en, load_ru, read_csv_frame, read_labelled_csv
 from rnn_core.figures.training import confusion_matrix, training_curves
 from rnn_core.jobs import MAX_JOBS, MAX_SECONDS, TrainingJob
+from rnn_core.model import CELL_NAMES
 from rnn_core.recipes import RU_DEFAULT_CSV
+from rnn_core.safe_html import md_escape
 from rnn_core.train import TrainConfig, check_trainable
 
 ui = current_ui()
@@ -52,7 +54,7 @@ def choose_data():
         check_trainable(ds, "file")
         return ds, "custom"
     except InputError as e:
-        st.error(t("bad_upload", ui, error=e))
+        st.error(t("bad_upload", ui, error=md_escape(e)))
         return None, "custom"
 
 
@@ -60,7 +62,7 @@ def settings_form(ds, lang, job):
     with st.form("train_settings"):
         st.markdown(f"**{t('settings', ui)}**")
         c1, c2, c3, c4 = st.columns(4)
-        cell = c1.segmented_control(t("cell", ui), ["RNN", "LSTM", "GRU"], default="LSTM", required=True)
+        cell = c1.segmented_control(t("cell", ui), list(CELL_NAMES.values()), default="LSTM", required=True)
         emb = c2.select_slider(t("emb_dim", ui), [16, 32, 64, 100, 128], value=100)
         hidden = c3.select_slider(t("hidden_dim", ui), [16, 32, 64, 128, 256], value=128)
         lr = c4.select_slider(t("lr", ui), [3e-4, 1e-3, 2e-3, 5e-3, 1e-2], value=2e-3, format_func=lambda v: f"{v:g}")
@@ -80,9 +82,8 @@ def settings_form(ds, lang, job):
         return
     cfg = TrainConfig(cell=(cell or "LSTM").lower(), emb_dim=emb, hidden_dim=hidden, lr=lr, epochs=epochs,
                       dropout=dropout, clip=clip if clip_on else None, max_len=max_len, seed=int(seed))
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in name.strip())[:40].strip("-.") or default
     try:
-        st.session_state["train_job"] = TrainingJob(ds, cfg, safe, lang).start()
+        st.session_state["train_job"] = TrainingJob(ds, cfg, safe_name(name, default), lang).start()
     except InputError as e:
         st.error(str(e))
 
@@ -124,15 +125,17 @@ def upload_model():
     up = st.file_uploader(t("upload_model", ui), type=["zip"], key="model_zip")
     if up is None:
         return
-    try:
-        b = load_zip(up.getvalue())
-    except BundleError as e:
-        st.error(t("bad_upload", ui, error=e))
-        return
-    session_models()[b.name] = b
-    acc = b.metrics.get("test_accuracy")
-    st.success(t("uploaded_model", ui, name=b.name, cell=b.cell.upper(),
-                 acc="n/a" if not isinstance(acc, float) else f"{acc:.1%}"))
+    loaded = st.session_state.get("model_zip_loaded")  # (file id, model name): unpack each upload once, not per rerun
+    if loaded is None or loaded[0] != up.file_id or loaded[1] not in session_models():
+        try:
+            b = load_zip(up.getvalue())
+        except BundleError as e:
+            st.error(t("bad_upload", ui, error=md_escape(e)))
+            return
+        session_models()[b.name] = b
+        st.session_state["model_zip_loaded"] = (up.file_id, b.name)
+    b = session_models()[st.session_state["model_zip_loaded"][1]]
+    st.success(t("uploaded_model", ui, name=b.name, cell=b.cell.upper(), acc=accuracy_text(b.metrics)))
 
 
 st.title(t("page_train", ui))

@@ -20,9 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load as load_safetensors
+from safetensors.torch import save_file
 
 from .errors import BundleError
+from .explain.memory_path import pca_from_dict
+from .explain.neurons import index_from_dict
 from .model import CELLS, SentimentRNN
 from .text import Vocab
 
@@ -77,13 +80,18 @@ def save_bundle(path: Path, model: SentimentRNN, vocab: Vocab, config: dict, met
     save_file(state, str(path / WEIGHTS))
     vocab.save(path / VOCAB)
     (path / METRICS).write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    cfg = {"format": FORMAT, **config, "cell": model.cell, "vocab_size": len(vocab),
-           "emb_dim": model.embedding.embedding_dim, "hidden_dim": model.hidden_dim, "readout": "last_token"}
+    cfg = bundle_config(model, vocab, config)
     for f in EXTRAS:  # extras of an earlier model in this folder would describe the wrong weights
         if f not in (extras or {}):
             (path / f).unlink(missing_ok=True)
     _write_extras_and_config(path, cfg, extras or {})
     return path
+
+
+def bundle_config(model: SentimentRNN, vocab: Vocab, config: dict) -> dict:
+    """config.json without its checksums: `config` (name, lang, max_len) plus what is read off the model."""
+    return {"format": FORMAT, **config, "cell": model.cell, "vocab_size": len(vocab),
+            "emb_dim": model.embedding.embedding_dim, "hidden_dim": model.hidden_dim, "readout": "last_token"}
 
 
 def add_extras(path: Path, extras: dict) -> None:
@@ -124,11 +132,24 @@ def shipped_names() -> list[str]:
     return sorted(p.name for p in root.glob("*") if (p / CONFIG).is_file()) if root.is_dir() else []
 
 
+def safe_name(raw, default: str) -> str:
+    """A name for a model trained or uploaded in the app: what _NAME accepts (ASCII letters, digits, - _ .), else
+    `default`, and never a shipped model's name (a session's own model would hide the shipped one on every page)."""
+    s = re.sub(r"[^A-Za-z0-9_.-]", "-", raw.strip())[:64].strip("-.") if isinstance(raw, str) else ""
+    s = s if _NAME.match(s) else default
+    return f"{s}-own" if s in shipped_names() else s
+
+
 def _read_json(path: Path) -> dict:
     if not path.is_file():
         raise BundleError(f"{path.name} is missing from the model folder {path.parent}")
+    return _parse_json(path.read_bytes(), path)
+
+
+def _parse_json(raw: bytes, path: Path) -> dict:
+    """A JSON object from bytes already read (and checksummed) from `path`, which error messages name."""
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise BundleError(f"{path} is not valid JSON ({e.__class__.__name__}); the file is damaged") from None
     if not isinstance(data, dict):
@@ -175,10 +196,10 @@ def load_model(name_or_path: str | Path) -> Bundle:
         raise BundleError(f"{path / VOCAB} is not a valid vocabulary: {e}") from None
     if len(vocab) != cfg["vocab_size"]:
         raise BundleError(f"{path / VOCAB} has {len(vocab)} tokens but {CONFIG} says {cfg['vocab_size']}")
-    metrics = _read_json(path / METRICS)
+    metrics = _parse_json(blobs[METRICS], path / METRICS)  # the checksummed bytes: each file is read once
     model = SentimentRNN(cfg["vocab_size"], cfg["cell"], cfg["emb_dim"], cfg["hidden_dim"])
     try:
-        state = load_file(str(path / WEIGHTS))
+        state = load_safetensors(blobs[WEIGHTS])
     except Exception as e:  # safetensors raises its own error types for any malformed file
         raise BundleError(f"{path / WEIGHTS} is not a readable safetensors file ({e})") from None
     expected = model.state_dict()
@@ -193,8 +214,23 @@ def load_model(name_or_path: str | Path) -> Bundle:
         if fname in blobs:
             if len(blobs[fname]) > MAX_EXTRA_BYTES:
                 raise BundleError(f"{path / fname} is larger than 2 MB")
-            extras[fname] = _read_json(path / fname)
+            extras[fname] = _parse_json(blobs[fname], path / fname)
+    _check_extras(extras, cfg, path)
     return Bundle(str(cfg.get("name") or path.name), path, cfg, vocab, model, metrics, extras)
+
+
+def _check_extras(extras: dict, cfg: dict, path: Path) -> None:
+    """The optional indexes must be what the memory-path and neuron pages can show, for this model's hidden size:
+    an uploaded .zip may carry anything, and a page must not fail on it later."""
+    for fname, check, width in (("pca.json", pca_from_dict, lambda x: x["components"].shape[1]),
+                                ("neurons.json", index_from_dict, lambda x: x["n_units"])):
+        if fname not in extras:
+            continue
+        try:
+            if width(check(extras[fname])) != cfg["hidden_dim"]:
+                raise ValueError(f"it is not for a hidden size of {cfg['hidden_dim']}")
+        except ValueError as e:
+            raise BundleError(f"{path / fname} is not a valid index for this model: {e}") from None
 
 
 def list_bundles() -> list[dict]:
@@ -233,7 +269,7 @@ def bundle_zip(b: Bundle) -> bytes:
     return buf.getvalue()
 
 
-def load_zip(data: bytes, name: str | None = None) -> Bundle:
+def load_zip(data: bytes) -> Bundle:
     """Load a bundle from .zip bytes (an upload). Only the four bundle files are read, with sizes capped, paths
     checked and nothing executed; any problem is a BundleError."""
     import io
@@ -260,6 +296,6 @@ def load_zip(data: bytes, name: str | None = None) -> Bundle:
                 b = load_model(folder)
     except zipfile.BadZipFile as e:
         raise BundleError(f"The .zip file is damaged ({e}).") from None
-    b.name = name or b.config.get("name") or "uploaded"
+    b.name = safe_name(b.config.get("name"), "uploaded")  # the zip's config is the uploader's text
     b.path = None
     return b

@@ -35,15 +35,15 @@ def cmd_models(args) -> None:
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
         return
-    if args.markdown:  # the README's metrics table is pasted from this
+    if args.markdown and rows:  # the README's metrics table is pasted from this
+        from .report import markdown_table
+
         pct = lambda v: "n/a" if v is None else f"{v:.1%}"  # noqa: E731
-        print("| model | data | cell | vocab | val acc | test acc | TF-IDF+LR test acc |")
-        print("|---|---|---|---|---|---|---|")
-        for r in rows:
-            data = {"en": "Rotten Tomatoes (EN)", "ru": "RuSentiTweet (RU)"}.get(r["lang"], r["lang"])
-            print(f"| {r['name']} | {data} | {str(r['cell']).upper()} | {r.get('vocab_size')} | "
-                  f"{pct(r.get('val_accuracy'))} | {pct(r.get('test_accuracy'))} | "
-                  f"{pct(r.get('baseline_test_accuracy'))} |")
+        data = {"en": "Rotten Tomatoes (EN)", "ru": "RuSentiTweet (RU)"}
+        print(markdown_table([{"model": r["name"], "data": data.get(r["lang"], r["lang"]),
+                               "cell": str(r["cell"]).upper(), "vocab": str(r.get("vocab_size")),
+                               "val acc": pct(r.get("val_accuracy")), "test acc": pct(r.get("test_accuracy")),
+                               "TF-IDF+LR test acc": pct(r.get("baseline_test_accuracy"))} for r in rows]))
         return
     if not rows:
         print(f"No models in {models_dir()}. Train them with: python -m rnn_core train --all")

@@ -9,7 +9,6 @@ LANGS = ("en", "ru")
 
 S: dict[str, dict[str, str]] = {
     # app frame
-    "ui_language": {"en": "Interface language", "ru": "Язык интерфейса"},
     "page_memory": {"en": "Sentiment & memory", "ru": "Тональность и память"},
     "sidebar_about": {
         "en": "A recurrent network reads text one word at a time and carries a *memory* — its hidden state — from "
@@ -93,7 +92,6 @@ S: dict[str, dict[str, str]] = {
     "fig_activation": {"en": "activation", "ru": "активация"},
     "fig_h": {"en": "hidden state h_t", "ru": "скрытое состояние h_t"},
     "fig_c": {"en": "cell state c_t", "ru": "состояние ячейки c_t"},
-    "fig_prefix": {"en": "P(positive) after each word", "ru": "P(положительная) после каждого слова"},
     "gate_input": {"en": "input gate i_t (how much of the candidate to write)",
                    "ru": "входные ворота i_t (сколько кандидата записать)"},
     "gate_forget": {"en": "forget gate f_t (how much of the old memory to keep)",
@@ -149,9 +147,6 @@ S: dict[str, dict[str, str]] = {
                   "ru": "**4. Последнее скрытое состояние** h_{t} (форма ({h},)) хранит всю фразу. Начало:"},
     "how_step5": {"en": "**5. Classify**: Linear({h}→1) gives the logit {logit:.3f}; sigmoid → {p:.3f} → {label}",
                   "ru": "**5. Классификация**: Linear({h}→1) даёт логит {logit:.3f}; сигмоида → {p:.3f} → {label}"},
-    "how_col_token": {"en": "token", "ru": "токен"},
-    "how_col_id": {"en": "index", "ru": "индекс"},
-    "how_col_unknown": {"en": "unknown", "ru": "незнакомое"},
     # downloads
     "dl_intro": {"en": "Everything on this page, to keep or to check by hand.",
                  "ru": "Всё с этой страницы — сохранить или проверить вручную."},

@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import replace
 
-from .bundle import Bundle
+from .bundle import Bundle, bundle_config
 from .data import Dataset
 from .errors import InputError
 from .explain.extras import build_extras
@@ -85,7 +85,7 @@ class TrainingJob:
         with self._lock:
             if ev["kind"] == "batch":
                 self.batch = {k: ev[k] for k in ("epoch", "batch", "n_batches")}
-            elif ev["kind"] == "epoch":  # (language-model pretraining epochs are not shown as curves)
+            elif ev["kind"] == "epoch":
                 self.epochs.append({k: v for k, v in ev.items() if k != "kind"})
 
     def _run(self) -> None:
@@ -94,8 +94,8 @@ class TrainingJob:
             res = train(self.cfg, tr, va, progress=self._progress, should_stop=self._stop.is_set)
             metrics = metrics_card(self.name, self.lang, self.ds, self.cfg, res, (tr, va, te), self.cfg.seed,
                                    "trained in the RNN Lens app")
-            config = {"name": self.name, "lang": self.lang, "max_len": self.cfg.max_len, "cell": self.cfg.cell,
-                      "vocab_size": len(res.vocab), "emb_dim": self.cfg.emb_dim, "hidden_dim": self.cfg.hidden_dim}
+            config = bundle_config(res.model, res.vocab, {"name": self.name, "lang": self.lang,
+                                                          "max_len": self.cfg.max_len})
             # The memory-path and neuron pages need an index of training sentences, which only exists now.
             extras = build_extras(res.model, res.vocab, tr.texts, self.cfg.max_len, self.cfg.seed, n_pca=200,
                                   n_index=500)

@@ -10,6 +10,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 CELLS = ("rnn", "lstm", "gru")
+CELL_NAMES = {c: c.upper() for c in CELLS}  # as the UI and the figures write them
 _MODULES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 

@@ -131,8 +131,9 @@ def train_bundle(ds: Dataset, cfg: TrainConfig, out: Path, lang: str, name: str,
 
 def train_shipped(name: str, ru_csv: Path | None = None, progress=None, dry_run: bool = False,
                   out_dir: Path = MODELS_DIR, cache: dict | None = None) -> dict:
-    """Rebuild one shipped bundle. `cache` (a dict the caller keeps across the six) holds each language's dataset
-    and TF-IDF baseline: the three models of a language share both, so they are loaded and computed once."""
+    """Rebuild one shipped bundle. `cache` (a dict the caller keeps across the six) holds each language's dataset,
+    neutral texts and TF-IDF baseline: the three models of a language share them, so they are loaded and computed
+    once."""
     lang = name.split("-")[0]
     cfg = SHIPPED[name]
     if dry_run:
@@ -140,12 +141,15 @@ def train_shipped(name: str, ru_csv: Path | None = None, progress=None, dry_run:
     cache = {} if cache is None else cache
     if ("data", lang) not in cache:
         cache["data", lang] = load_dataset(lang, ru_csv if lang == "ru" else None)
+    if ("neutral", lang) not in cache and cfg.neutral_weight:
+        cache["neutral", lang] = neutral_texts(lang, ru_csv, cfg)
     command = "python -m rnn_core train --all" + (f" --ru-csv {ru_csv}" if ru_csv else "")
     if Path(out_dir).resolve() != MODELS_DIR.resolve():
         command += f" --out-dir {out_dir}"
     card = train_bundle(cache["data", lang], cfg, Path(out_dir) / name, lang, name, command, progress,
                         baseline=False if dry_run else cache.get(("baseline", lang), True),
-                        neutral=neutral_texts(lang, ru_csv, cfg), ablate_lemmatize=cfg.lemmatize)
+                        neutral=cache.get(("neutral", lang), []) if cfg.neutral_weight else [],
+                        ablate_lemmatize=cfg.lemmatize)
     if not dry_run:
         cache["baseline", lang] = card["baseline"]
     return card

@@ -6,9 +6,8 @@ import math
 
 from .bundle import Bundle
 from .i18n import t
+from .model import CELL_NAMES
 from .trace import Trace
-
-CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 
 
 def architecture_rows(b: Bundle, lang: str = "en") -> list[dict]:
@@ -34,8 +33,8 @@ def cell_param_rows(bundles: dict[str, Bundle], lang: str = "en") -> list[dict]:
     """Recurrent and total parameters of each cell, from the loaded models (the seed: GRU has fewer than LSTM)."""
     blocks = {"rnn": 1, "gru": 3, "lstm": 4}
     return [{t("col_cell", lang): CELL_NAMES[c], t("col_blocks", lang): blocks[c],
-             t("col_recurrent", lang): b.model.param_counts()["recurrent"],
-             t("col_total", lang): b.model.param_counts()["total"]} for c, b in bundles.items()]
+             t("col_recurrent", lang): pc["recurrent"], t("col_total", lang): pc["total"]}
+            for c, b in bundles.items() for pc in [b.model.param_counts()]]
 
 
 def steps(tr: Trace, b: Bundle) -> dict:

@@ -1,8 +1,9 @@
 """The only place that turns tokens into HTML. Every piece of user text is escaped here, so a typed <script> or
-<img onerror> is shown as text and never runs."""
+<img onerror> is shown as text and never runs. md_escape does the same for Markdown."""
 from __future__ import annotations
 
 import html
+import re
 
 _STYLE = """<style>
 .rl-chips{line-height:2.1}
@@ -30,3 +31,10 @@ def weighted_chips(tokens: list[str], weights: list[float]) -> str:
         chips.append(f'<span class="rl-chip" style="background:rgba({rgb},{abs(w) * 0.75:.3f})" '
                      f'title="{w:+.3f}">{html.escape(tok)}</span>')
     return f'{_STYLE}<div class="rl-chips">{"".join(chips)}</div>'
+
+
+def md_escape(text: str) -> str:
+    """`text` as literal Markdown inside a sentence: the characters that make links, images, emphasis, code, tables,
+    HTML or math are backslash-escaped, so a CSV column named "![x](http://…)" in an error message is shown, not
+    fetched as an image. (Line-start markup such as "- " or "1." cannot occur mid-sentence and is left alone.)"""
+    return re.sub(r"([\\`*_{}\[\]()!|<>~$])", r"\\\1", str(text))

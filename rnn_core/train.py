@@ -3,7 +3,7 @@
 Adam on BCE-with-logits, packed padded batches, embedding dropout, optional gradient clipping (the norm before
 clipping is logged), early stopping on validation accuracy, fixed seeds (same seed and thread count -> the same
 weights and metrics). `progress` receives plain dicts so the caller decides how to show them (tqdm, st.progress,
-nothing): {"kind": "batch", "phase": "train", ...} after each batch and {"kind": "epoch", ...} after each epoch.
+nothing): {"kind": "batch", ...} after each batch and {"kind": "epoch", ...} after each epoch.
 
 The options past the seed recipe (prefix loss, small embedding init, word and rare-word dropout, neutral texts, ...)
 all default to off; the shipped recipes in recipes.py turn on the ones that helped on validation (docs/training.md).
@@ -236,7 +236,7 @@ def _train(cfg, train_ds, val_ds, progress, should_stop, vocab, neutral) -> Trai
             seen += len(idx)
             seen_labelled += int(labelled.sum())
             if progress:
-                progress({"kind": "batch", "phase": "train", "epoch": epoch, "batch": b + 1,
+                progress({"kind": "batch", "epoch": epoch, "batch": b + 1,
                           "n_batches": len(batches), "loss": loss.item(), "grad_norm": norm})
             reason = stop_reason(n_batches_done)
             if reason:

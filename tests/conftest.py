@@ -1,4 +1,6 @@
 """Shared fixtures: tiny bundles built on the fly, so the core's tests need no shipped model."""
+import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -7,6 +9,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import rnn_core.bench  # noqa: E402
 from rnn_core.bundle import save_bundle  # noqa: E402
 from rnn_core.model import SentimentRNN  # noqa: E402
 from rnn_core.text import Vocab  # noqa: E402
@@ -32,7 +35,21 @@ def make_bundle(path: Path, cell: str = "lstm", seed: int = 0, hidden: int = 16,
     return save_bundle(path, model, vocab, {"name": path.name, "lang": "en", "max_len": 50}, metrics, built)
 
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(rnn_core.bench.APP)
+
+
+class Evil:
+    """Pickles to a call that would leave a file named PWNED in the working directory: loading must never run it."""
+
+    def __reduce__(self):
+        return (exec, ("open('PWNED', 'w').write('x')",))
+
+
+def resign(folder: Path, fname: str) -> None:
+    """Fix the checksum of `fname` in config.json, as an attacker who edits the folder would."""
+    cfg = json.loads((folder / "config.json").read_text())
+    cfg["files"][fname] = hashlib.sha256((folder / fname).read_bytes()).hexdigest()
+    (folder / "config.json").write_text(json.dumps(cfg))
 
 
 @pytest.fixture(scope="session")

@@ -83,7 +83,9 @@ def test_json_output_has_the_required_keys(models_root, monkeypatch):
         code = main(["--json", "--runs", "3", "--skip", "rerun", "cold", "rss"])
     assert code == 0
     res = json.loads(out.getvalue())  # exactly one JSON object
-    assert set(REQUIRED_KEYS) <= set(res)
+    skipped = ("rerun_ms_p50", "rerun_ms_p95", "figure_bytes_app", "raw_matrix_bytes_app", "figure_raw_ratio_app",
+               "cold_start_s", "cold_start_minimal_s", "cold_start_ratio", "rss_mb")
+    assert all(res[k] is not None for k in REQUIRED_KEYS if k not in skipped)  # every measured part filled its keys
     assert res["models"]["source"] == "shipped" and set(res["models"]["bundles"]) == set(SHIPPED)
     assert res["machine"]["cores"] >= 1 and len(res["machine"]["loadavg"]) == 3
     assert all(res["trace_ms_p50"][c] > 0 for c in ("rnn", "lstm", "gru"))
@@ -117,5 +119,5 @@ def test_load_table_renders_partial_results():
           "cpu": {"alone": {"wall_s": 5, "cpu_s_server": 1, "cpu_s_bench_and_browser": 3, "cpu_s_others": 5,
                             "cpu_capacity_s": 10}}}
     out = table({"load": ld})
-    assert "load (alone): all results correct" in out and "load (while_training)" in out  # not reached: FAIL
+    assert "load (alone): all results correct" in out and "not reached" in out  # the training phase never ran
     assert "timed out" in out and "FAIL" in out

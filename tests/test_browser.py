@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import make_bundle
 
 from rnn_core.bench import APP
-from rnn_core.bench.browser import CHROMIUM, CHROMIUM_ARGS, MEMORY_CHART, Server
+from rnn_core.bench.browser import CHROMIUM, MEMORY_CHART, Server, launch
 from rnn_core.i18n import S
 
 try:
@@ -68,13 +67,9 @@ def _unavailable(reason: str):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, request) -> Server:
-    """`streamlit run app.py` on loopback, on tiny bundles for all six model names; stopped after the module."""
-    models = tmp_path_factory.mktemp("browser-models")
-    for lang in ("en", "ru"):
-        for i, cell in enumerate(("rnn", "lstm", "gru")):
-            make_bundle(models / f"{lang}-{cell}", cell=cell, seed=i)
-    srv = Server(APP, {"RNN_LENS_MODELS": str(models)}).start()
+def server(models_root, request) -> Server:
+    """`streamlit run app.py` on loopback, on the tiny bundles of all six model names; stopped after the module."""
+    srv = Server(APP, {"RNN_LENS_MODELS": str(models_root)}).start()
     request.addfinalizer(srv.stop)
     try:
         srv.wait_healthy(START_TIMEOUT_S)
@@ -93,7 +88,7 @@ def browser():
     expect.set_options(timeout=TIMEOUT_MS)  # its default, 5 s, is too short for a first run on a busy machine
     pw = sync_playwright().start()
     try:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        b = launch(pw)
     except Exception:
         pw.stop()
         raise

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 import torch
-from conftest import make_bundle
+from conftest import Evil, make_bundle, resign
 
 from rnn_core.bundle import CONFIG, METRICS, VOCAB, WEIGHTS, load_model
 from rnn_core.errors import BundleError
@@ -46,23 +46,12 @@ def test_tampered_vocab_is_detected(tiny_bundle):
         load_model(tiny_bundle)
 
 
-class _Evil:
-    def __reduce__(self):
-        import os
-
-        return (os.system, ("touch PWNED",))
-
-
 def test_pickle_swapped_in_runs_no_code(tiny_bundle, tmp_path, monkeypatch):
     """A weights file replaced by a pickle that would run a command: loading must fail and run nothing, even when
     the attacker also fixed up the checksum."""
     monkeypatch.chdir(tmp_path)
-    (tiny_bundle / WEIGHTS).write_bytes(pickle.dumps({"embedding.weight": _Evil()}))
-    cfg = json.loads((tiny_bundle / CONFIG).read_text())
-    import hashlib
-
-    cfg["files"][WEIGHTS] = hashlib.sha256((tiny_bundle / WEIGHTS).read_bytes()).hexdigest()
-    (tiny_bundle / CONFIG).write_text(json.dumps(cfg))
+    (tiny_bundle / WEIGHTS).write_bytes(pickle.dumps({"embedding.weight": Evil()}))
+    resign(tiny_bundle, WEIGHTS)
     with pytest.raises(BundleError, match=WEIGHTS):
         load_model(tiny_bundle)
     assert not (tmp_path / "PWNED").exists()

@@ -1,6 +1,5 @@
 """Fault injection and nasty input, as the issue lists them: each gives one clear message in the CLI and on the
 page, and no code from a model file ever runs."""
-import hashlib
 import json
 import pickle
 import shutil
@@ -9,20 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import Evil, resign
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class _Evil:
-    def __reduce__(self):
-        return (exec, ("open('PWNED', 'w').write('x')",))
-
-
-def _resign(folder: Path, fname: str) -> None:
-    """Fix the checksum in config.json, as an attacker who edits the folder would."""
-    cfg = json.loads((folder / "config.json").read_text())
-    cfg["files"][fname] = hashlib.sha256((folder / fname).read_bytes()).hexdigest()
-    (folder / "config.json").write_text(json.dumps(cfg))
 
 
 def truncate_weights(d: Path):
@@ -35,7 +23,7 @@ def vocab_mismatch(d: Path):
     v = json.loads((d / "vocab.json").read_text())
     v["itos"] += ["extra1", "extra2"]
     (d / "vocab.json").write_text(json.dumps(v))
-    _resign(d, "vocab.json")
+    resign(d, "vocab.json")
     return "vocab.json"
 
 
@@ -45,12 +33,20 @@ def missing_metrics(d: Path):
 
 
 def pickle_swap(d: Path):
-    (d / "weights.safetensors").write_bytes(pickle.dumps({"embedding.weight": _Evil()}))
-    _resign(d, "weights.safetensors")
+    (d / "weights.safetensors").write_bytes(pickle.dumps({"embedding.weight": Evil()}))
+    resign(d, "weights.safetensors")
     return "weights.safetensors"
 
 
-FAULTS = [truncate_weights, vocab_mismatch, missing_metrics, pickle_swap]
+def bad_index(d: Path):
+    """A neuron index the inspector could not show (signed, so only the content check can catch it)."""
+    (d / "neurons.json").write_text(json.dumps({"format": "rnn-lens-neurons/1", "n_units": 1,
+                                                "units": [{"pos": [{"word": 1}], "neg": []}]}))
+    resign(d, "neurons.json")
+    return "neurons.json"
+
+
+FAULTS = [truncate_weights, vocab_mismatch, missing_metrics, pickle_swap, bad_index]
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import zipfile
 
 import pytest
 import torch
+from conftest import Evil
 
 from rnn_core import jobs
 from rnn_core.bundle import bundle_zip, load_model, load_zip
@@ -72,8 +73,9 @@ def test_server_wide_cap_refuses_extra_runs(monkeypatch):
     with pytest.raises(InputError, match="training on this server"):
         jobs.TrainingJob(separable(), cfg, "b").start()
     first.stop()
-    first.wait(60)
-    jobs.TrainingJob(separable(), SMALL, "c").start().wait(60)  # the slot is free again
+    assert first.wait(60)
+    again = jobs.TrainingJob(separable(), SMALL, "c").start()  # the slot is free again
+    assert again.wait(60) and again.error is None and again.bundle is not None
 
 
 def test_one_class_or_too_few_rows_are_refused():
@@ -111,11 +113,6 @@ def _rezip(data: bytes, edit) -> bytes:
     return buf.getvalue()
 
 
-class _Evil:
-    def __reduce__(self):
-        return (exec, ("open('PWNED', 'w').write('x')",))
-
-
 def test_bad_zips_are_refused(trained, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     data = bundle_zip(trained)
@@ -125,7 +122,7 @@ def test_bad_zips_are_refused(trained, tmp_path, monkeypatch):
         load_zip(_rezip(data, lambda f: f.pop("zipped/vocab.json")))
 
     def swap_in_pickle(f):
-        f["zipped/weights.safetensors"] = pickle.dumps(_Evil())
+        f["zipped/weights.safetensors"] = pickle.dumps(Evil())
         cfg = json.loads(f["zipped/config.json"])
         import hashlib
 
@@ -141,3 +138,19 @@ def test_bad_zips_are_refused(trained, tmp_path, monkeypatch):
 
     b = load_zip(_rezip(data, traversal))  # names are reduced to the four known files; nothing lands outside
     assert b.cell == "gru" and not (tmp_path.parent / "evil").exists()
+
+
+@pytest.mark.parametrize("name, expected", [("[x](javascript:alert(1))", "x--javascript-alert-1"),
+                                            (["not", "a", "string"], "uploaded"), ("модель", "uploaded"),
+                                            ("en-lstm", "en-lstm-own")])
+def test_an_uploaded_model_gets_a_safe_name(trained, models_root, monkeypatch, name, expected):
+    """The name comes from the zip's config.json, i.e. from whoever made the zip: it must not break the page (a
+    list), put Markdown on it, or take a shipped model's place in the session."""
+    monkeypatch.setenv("RNN_LENS_MODELS", str(models_root))  # shipped names here: en-rnn ... ru-gru
+
+    def rename(f):
+        cfg = json.loads(f["zipped/config.json"])
+        cfg["name"] = name
+        f["zipped/config.json"] = json.dumps(cfg).encode()
+
+    assert load_zip(_rezip(bundle_zip(trained), rename)).name == expected

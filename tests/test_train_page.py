@@ -84,3 +84,11 @@ def test_a_bad_bundle_upload_is_refused(page):
     at = page
     at.file_uploader(key="model_zip").upload("evil.zip", b"PK\x03\x04garbage", "application/zip").run()
     assert not at.exception and any("not a .zip" in e.value for e in at.error)
+
+
+def test_csv_text_in_an_error_is_shown_not_rendered(page):
+    """A label value from the file lands in the error message; as Markdown it must not become an image request."""
+    at = upload(page, b"text,label\ngood,![x](http://127.0.0.1:9/x.png)\nbad,0\n")
+    errors = [e.value for e in at.error]
+    assert any("Unknown label value" in e for e in errors), errors
+    assert not any("![x](" in e for e in errors) and any(r"\!\[x\]\(http" in e for e in errors), errors

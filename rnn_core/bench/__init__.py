@@ -27,7 +27,7 @@ import torch
 
 from ..bundle import Bundle, load_model, models_dir, save_bundle
 from ..model import CELLS, SentimentRNN, pad_batch
-from ..text import PAD, UNK, Vocab, tokenize
+from ..text import PAD, UNK, Vocab
 from ..trace import trace
 
 REPO = Path(__file__).resolve().parent.parent.parent
@@ -185,7 +185,3 @@ def machine_info() -> dict:
     return {"cores": os.cpu_count(), "loadavg": [round(x, 2) for x in os.getloadavg()], "uptime": uptime,
             "python": platform.python_version(), "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
             "streamlit": st_version, "plotly": plotly.__version__}
-
-
-def check_sentence() -> int:
-    return len(tokenize(SENTENCE_50))

@@ -85,6 +85,12 @@ def index_from_json(s: str) -> dict:
         d = json.loads(s)
     except json.JSONDecodeError as e:
         raise ValueError(f"neuron index is not valid JSON ({e})") from None
+    return index_from_dict(d)
+
+
+def index_from_dict(d) -> dict:
+    """`d` itself if it is a neuron index the inspector can show (the bundle loader checks uploads with it);
+    raises ValueError otherwise."""
     if not isinstance(d, dict) or d.get("format") != INDEX_FORMAT:
         raise ValueError(f"neuron index must be an object with format {INDEX_FORMAT!r}")
     units = d.get("units")
@@ -93,4 +99,8 @@ def index_from_json(s: str) -> dict:
     for u in units:
         if not isinstance(u, dict) or not all(isinstance(u.get(s), list) for s in SIGNS):
             raise ValueError("every unit needs 'pos' and 'neg' lists")
+        for c in u["pos"] + u["neg"]:
+            if not (isinstance(c, dict) and isinstance(c.get("word"), str) and isinstance(c.get("left"), list)
+                    and isinstance(c.get("right"), list) and isinstance(c.get("activation"), int | float)):
+                raise ValueError("every context needs 'left', 'word', 'right' and a numeric 'activation'")
     return d

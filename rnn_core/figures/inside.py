@@ -15,10 +15,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..i18n import t
-from .memory import label
+from ..model import CELL_NAMES
+from .memory import CELL_COLORS, label
 
-CELL_COLORS = {"rnn": "#d62728", "lstm": "#1f77b4", "gru": "#2ca02c"}
-CELL_NAMES = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
 DIVERGING = "RdBu"  # red = pushes towards negative, blue = towards positive (cmid = 0)
 _LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
 
