@@ -17,9 +17,9 @@ DEFAULT_TEXT = "the cast is good, but the film is boring and not funny"
 EXAMPLES = ["good", "not good", "a terrible boring mess", "a funny, touching and wonderful film",
             "это отличный фильм", "фильм не очень хороший", "скучно и ужасно"]
 
-__all__ = ["CELLS", "Selection", "accuracy_text", "chart", "current_ui", "get_bundle", "get_trace", "model_name",
-           "page_sentence", "restore_from_url", "sentence_controls", "session_models", "sidebar_about", "t",
-           "ui_language", "write_url"]
+__all__ = ["CELLS", "Selection", "accuracy_text", "chart", "current_ui", "get_analysis", "get_bundle", "get_trace",
+           "model_name", "page_sentence", "restore_from_url", "sentence_controls", "session_models", "sidebar_about",
+           "t", "ui_language", "write_url"]
 
 
 # The state a shared link reproduces, as it appears in the URL: ?text=...&lang=AUTO&cell=GRU&ui=RU. Its home is a
@@ -114,6 +114,21 @@ def accuracy_text(metrics: dict) -> str:
     """A metrics card's test accuracy as "78.8%", or "n/a" (an uploaded card may hold anything there)."""
     acc = metrics.get("test_accuracy")
     return f"{acc:.1%}" if isinstance(acc, int | float) and not isinstance(acc, bool) else "n/a"
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _analysis(kind: str, name: str, root: str, text: str, _fn):  # _fn is not hashed: `kind` names it
+    return _fn(_load(name, root), _trace(name, root, text))
+
+
+def get_analysis(kind: str, fn, name: str, text: str):
+    """fn(bundle, trace) for `text` under a model, memoised like get_trace under the key `kind` (one kind, one
+    fn), so a rerun that does not change the sentence (a UI switch, a form on the same page) does not redo it.
+    Results are shared between sessions: callers must not modify them."""
+    mine = session_models().get(name)
+    if mine is not None:  # never in the shared cache
+        return fn(mine, get_trace(name, text))
+    return _analysis(kind, name, str(models_dir()), text, fn)
 
 
 def model_name(lang: str, cell: str) -> str:

@@ -1,7 +1,7 @@
 """Vanishing and exploding gradients: on the user's sentence, a live long-range memory experiment, and clipping."""
 import streamlit as st
 
-from app_pages.common import CELLS, chart, current_ui, get_bundle, model_name, page_sentence, t
+from app_pages.common import CELLS, chart, current_ui, get_analysis, get_bundle, model_name, page_sentence, t
 from rnn_core.explain.gradients import exploding_experiment, long_range_sweep, step_gradient_norms
 from rnn_core.figures.inside import (
     exploding_figure,
@@ -20,9 +20,9 @@ if picked:
     sel, _, tr = picked
     results = {}
     for c in CELLS:
-        b, _ = get_bundle(model_name(sel.lang, c))
-        if b is not None:
-            results[c] = step_gradient_norms(b.model, b.vocab.encode(sel.text, b.max_len).ids)
+        if get_bundle(model_name(sel.lang, c))[0] is not None:
+            results[c] = get_analysis("grad_norms", lambda b, x: step_gradient_norms(b.model, x.ids),
+                                      model_name(sel.lang, c), sel.text)
     if results:
         chart(gradient_norms_figure(results, which="h", lang=ui), "grad_sentence")
         st.caption(t("grad_sentence_note", ui))

@@ -1,7 +1,7 @@
 """Word importance: Captum's integrated gradients on the embedding layer, cross-checked by occlusion."""
 import streamlit as st
 
-from app_pages.common import chart, current_ui, page_sentence, t
+from app_pages.common import chart, current_ui, get_analysis, page_sentence, t
 from rnn_core.explain.attribution import occlusion, word_importance
 from rnn_core.figures.inside import word_chips, word_importance_figure
 from rnn_core.safe_html import weighted_chips
@@ -12,8 +12,8 @@ st.markdown(t("imp_intro", ui))
 picked = page_sentence(ui)
 if picked:
     sel, bundle, tr = picked
-    ig = word_importance(bundle.model, tr.ids, tr.tokens)
-    occ = occlusion(bundle.model, tr.ids, tr.tokens)
+    ig = get_analysis("ig", lambda b, x: word_importance(b.model, x.ids, x.tokens), sel.name, sel.text)
+    occ = get_analysis("occlusion", lambda b, x: occlusion(b.model, x.ids, x.tokens), sel.name, sel.text)
     st.html(weighted_chips(*zip(*word_chips(ig))))
     total = float(ig["attributions"].sum())
     st.caption(t("imp_complete", ui, total=total, diff=ig["f_x"] - ig["f_baseline"], delta=abs(ig["delta"]),

@@ -72,3 +72,23 @@ def test_long_range_and_exploding_experiments_run_from_the_page(app):
     at.button[1].click().run()
     assert not at.exception and len(at.get("plotly_chart")) == 4
     assert any("Largest gradient norm" in c.value for c in at.caption)
+
+
+def test_analyses_are_not_redone_on_a_rerun_with_the_same_sentence(app, monkeypatch):
+    """Integrated gradients and the gradient norms are memoised per (model, sentence): switching the UI language
+    reruns the page but must not recompute them; a new sentence must."""
+    import rnn_core.explain.attribution as attribution
+    import rnn_core.explain.gradients as gradients
+
+    calls = []
+    for module, fn in ((attribution, "word_importance"), (gradients, "step_gradient_norms")):
+        real = getattr(module, fn)
+        monkeypatch.setattr(module, fn, lambda *a, _real=real, _fn=fn, **k: calls.append(_fn) or _real(*a, **k))
+    text = "memo check : good , not boring"  # a sentence no other test uses: the cache is process-wide
+    for page, fn, per_run in (("importance", "word_importance", 1), ("gradients", "step_gradient_norms", 3)):
+        at = app(text=text)
+        at.switch_page(f"app_pages/{page}.py").run()
+        at.segmented_control(key="ui").set_value("RU").run()
+        assert not at.exception and calls.count(fn) == per_run  # once per model, not once per run
+        at.text_area(key="text").input(text + " !").run()
+        assert calls.count(fn) == 2 * per_run
