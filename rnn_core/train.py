@@ -154,8 +154,12 @@ def evaluate(model: SentimentRNN, vocab: Vocab, texts: list[str], labels: list[i
 
 def train(cfg: TrainConfig, train_ds: Dataset, val_ds: Dataset, progress: Callable[[dict], None] | None = None,
           should_stop: Callable[[], bool] | None = None, vocab: Vocab | None = None,
-          neutral: list[str] | None = None) -> TrainResult:
+          neutral: list[str] | None = None,
+          init_embedding: Callable[[SentimentRNN, Vocab], None] | None = None) -> TrainResult:
     """Train a fresh SentimentRNN. The weights returned are those of the epoch with the best validation accuracy.
+
+    `init_embedding(model, vocab)` runs after the initialisation and before the first step: the hook through which
+    pretrained word vectors are written into the embedding table.
 
     `neutral` texts (annotated as neither positive nor negative; never validation or test texts) join the vocabulary
     and the training set with the target P(positive) = 0.5 when cfg.neutral_weight > 0.
@@ -165,12 +169,12 @@ def train(cfg: TrainConfig, train_ds: Dataset, val_ds: Dataset, progress: Callab
     threads = torch.get_num_threads()
     torch.set_num_threads(cfg.threads)
     try:
-        return _train(cfg, train_ds, val_ds, progress, should_stop, vocab, neutral or [])
+        return _train(cfg, train_ds, val_ds, progress, should_stop, vocab, neutral or [], init_embedding)
     finally:
         torch.set_num_threads(threads)
 
 
-def _train(cfg, train_ds, val_ds, progress, should_stop, vocab, neutral) -> TrainResult:
+def _train(cfg, train_ds, val_ds, progress, should_stop, vocab, neutral, init_embedding) -> TrainResult:
     start = time.perf_counter()
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -186,6 +190,9 @@ def _train(cfg, train_ds, val_ds, progress, should_stop, vocab, neutral) -> Trai
     x_val = encode_all(vocab, val_ds.texts, cfg.max_len)
     model = SentimentRNN(len(vocab), cfg.cell, cfg.emb_dim, cfg.hidden_dim, cfg.dropout)
     init_weights(model, cfg)
+    if init_embedding is not None:
+        with torch.no_grad():
+            init_embedding(model, vocab)
     res = TrainResult(model, vocab, cfg)
 
     def stop_reason(n_batches_done: int) -> str | None:

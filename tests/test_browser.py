@@ -13,7 +13,7 @@ import pytest
 
 from rnn_core.bench import APP
 from rnn_core.bench.browser import CHROMIUM, MEMORY_CHART, Server, launch
-from rnn_core.i18n import S
+from rnn_core.i18n import t
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -161,7 +161,7 @@ def play(page) -> list[dict]:
     n = page.evaluate(f"() => {MEMORY_CHART}._fullLayout.sliders[0].steps.length")
     page.evaluate(START_SAMPLING)
     try:
-        page.locator(".js-plotly-plot .updatemenu-button", has_text=S["fig_play"]["en"]).click()
+        page.locator(".js-plotly-plot .updatemenu-button", has_text=t("fig_play", "en")).click()
         page.wait_for_function(PLAYED_TO_END, arg=n)
         return page.evaluate("window.__samples")
     finally:
@@ -192,7 +192,7 @@ def test_typed_sentence_renders_and_animates(tab):
     assert actives == sorted(actives) and actives[-1] == n - 1, actives  # forward, word by word, to the end
     assert len(set(actives)) >= 3, f"the slider jumped instead of stepping: {actives}"
     labels = {s["label"] for s in played}
-    after = S["fig_after"]["en"]
+    after = t("fig_after", "en")
     assert {after + "good", after + "boring"} <= labels, labels  # the slider's current-value label follows
     edges = {x for s in played for x in s["mask"]}
     assert {0.5, n - 0.5} <= edges and len(edges) >= 3, edges  # the grey masks moved from word 1 to the end
@@ -234,7 +234,7 @@ def test_typed_html_is_shown_as_text(tab):
         page.wait_for_timeout(300)  # an injected <img> would have failed to load and fired onerror by now
         for frame in page.frames:  # st.html might one day render in an iframe: look everywhere
             assert frame.locator('img[src="x"], [onerror]').count() == 0, f"{attempt}: an element was injected"
-        verdict = page.get_by_role("heading", level=3).filter(has_text=S["probability"]["en"] + " =")
+        verdict = page.get_by_role("heading", level=3).filter(has_text=t("probability", "en") + " =")
         expect(verdict).to_be_visible()  # the label and probability line still shows
         assert_clean(tab)
 
@@ -242,7 +242,7 @@ def test_typed_html_is_shown_as_text(tab):
 def test_url_round_trip(tab):
     page = tab.page
     page.goto("/?text=это%20отличный%20фильм&cell=GRU&ui=RU")
-    expect(page.locator("h1")).to_have_text(S["page_memory"]["ru"])  # «Тональность и память»
+    expect(page.locator("h1")).to_have_text(t("page_memory", "ru"))  # «Тональность и память»
     wait_for_ticks(page, ["это", "отличный", "фильм"])
     expect(page.locator("strong", has_text="ru-gru")).to_be_visible()  # Cyrillic text → the Russian model, GRU cell
     assert_clean(tab)
@@ -263,7 +263,7 @@ def test_compare_tab_runs_when_opened(tab):
     wait_for_ticks(page, ["good", "movie"])
     plots = page.locator(".js-plotly-plot")
     assert plots.count() == 1  # the tab is lazy: a visitor who never opens it does not pay for three models
-    page.get_by_role("tab", name=S["tab_compare"]["en"]).click()
+    page.get_by_role("tab", name=t("tab_compare", "en")).click()
     expect(plots).to_have_count(5)  # compare curves and one heatmap per cell
     expect(page.locator('[data-testid="stMetric"]')).to_have_count(3)
     assert_clean(tab)

@@ -4,7 +4,7 @@ import pytest
 from rnn_core import jobs
 from rnn_core.bundle import bundle_zip
 from rnn_core.data import Dataset
-from rnn_core.i18n import S
+from rnn_core.i18n import t
 from rnn_core.train import TrainConfig
 
 PAGE = "app_pages/train.py"
@@ -44,7 +44,7 @@ def test_tiny_run_completes_and_the_model_is_selectable(page):
     assert any("held-out test accuracy" in s.value for s in at.success)
     charts = [c.proto.spec for c in at.get("plotly_chart")]
     assert len(charts) == 2 and '"validation · loss"' in charts[0]  # curves, then the confusion matrix
-    assert [b.proto.label for b in at.get("download_button")] == [S["download_model"]["en"]]
+    assert [b.proto.label for b in at.get("download_button")] == [t("download_model", "en")]
     name = job.bundle.name
     at.switch_page("app_pages/memory.py").run()
     assert name in at.selectbox(key="my_model").options

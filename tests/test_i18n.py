@@ -1,0 +1,52 @@
+"""The locale files: same keys and placeholders in every language; CLDR plurals and number formats."""
+import pytest
+
+from rnn_core.i18n import LANGS, format_number, placeholders, plural_form, strings, t
+
+
+def _forms(entry):
+    return entry.values() if isinstance(entry, dict) else [entry]
+
+
+def test_every_language_has_the_same_keys_and_placeholders():
+    en = strings("en")
+    for lang in LANGS:
+        other = strings(lang)
+        assert set(other) == set(en), f"{lang}: keys differ: {set(other) ^ set(en)}"
+        for key, entry in en.items():
+            want = set().union(*(placeholders(s) for s in _forms(entry)))
+            got = set().union(*(placeholders(s) for s in _forms(other[key])))
+            assert got == want, f"{lang}:{key}: placeholders {got} != {want}"
+
+
+def test_counted_phrases_have_the_forms_the_language_needs():
+    for lang, needed in (("en", {"one", "other"}), ("ru", {"one", "few", "many", "other"})):
+        for key, entry in strings(lang).items():
+            if isinstance(entry, dict):
+                assert needed <= set(entry), f"{lang}:{key} lacks {needed - set(entry)}"
+
+
+@pytest.mark.parametrize(("n", "form"), [(1, "one"), (3, "few"), (5, "many"), (11, "many"), (21, "one"),
+                                         (22, "few"), (0, "many"), (1.5, "other")])
+def test_russian_plural_categories(n, form):
+    assert plural_form(n, "ru") == form
+
+
+@pytest.mark.parametrize(("value", "spec", "en", "ru"), [
+    (0.8512, ".3f", "0.851", "0,851"),
+    (0.788, ".1%", "78.8%", "78,8\xa0%"),
+    (603689, ",", "603,689", "603\xa0689"),
+    (-0.5, ".2f", "-0.50", "-0,50"),
+    (7, "", "7", "7"),
+])
+def test_numbers_follow_the_language(value, spec, en, ru):
+    assert format_number(value, spec, "en") == en
+    assert format_number(value, spec, "ru") == ru
+
+
+def test_t_formats_numbers_for_the_language_and_falls_back_to_english():
+    assert t("data_rows", "ru", n=5, pos=0.5).startswith("Текстов: 5")
+    assert "50\xa0%" in t("data_rows", "ru", n=5, pos=0.5)
+    assert "50%" in t("data_rows", "en", n=5, pos=0.5)
+    with pytest.raises(KeyError):
+        t("no_such_key_anywhere", "ru")
