@@ -7,15 +7,14 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 import streamlit as st
 
-from rnn_core import BundleError, InputError, detect_lang, load_model, trace
+from rnn_core import BundleError, InputError, detect_lang, examples, load_model, trace
 from rnn_core.bundle import models_dir
 from rnn_core.i18n import LANGS, t
 from rnn_core.model import CELL_NAMES, CELLS, serve_with_one_thread
 
 serve_with_one_thread()  # once per process: this module is imported once and cached
-DEFAULT_TEXT = "the cast is good, but the film is boring and not funny"
-EXAMPLES = ["good", "not good", "a terrible boring mess", "a funny, touching and wonderful film",
-            "это отличный фильм", "фильм не очень хороший", "скучно и ужасно"]
+DEFAULT_TEXT = examples.default_text("en")
+EXAMPLES = examples.examples("en") + examples.examples("ru")
 
 __all__ = ["CELLS", "Selection", "accuracy_text", "chart", "current_ui", "get_analysis", "get_bundle", "get_trace",
            "model_name", "page_sentence", "restore_from_url", "sentence_controls", "session_models", "sidebar_about",
