@@ -30,6 +30,15 @@ def _text(args) -> str:
     return text
 
 
+def _warn_unknown(b, tokens: list[str], unknown: list[bool]) -> None:
+    """Tell (on stderr) when most words are unknown to the model, e.g. Russian text on an English model: its answer
+    then rests on <unk> alone."""
+    flags = [u for tok, u in zip(tokens, unknown) if any(ch.isalpha() for ch in tok)]
+    if flags and sum(flags) > len(flags) / 2:
+        print(f"warning: {sum(flags)} of {len(flags)} words are unknown to {b.name} (trained on {b.lang} text); "
+              "its answer says little about this text.", file=sys.stderr)
+
+
 def cmd_models(args) -> None:
     rows = list_bundles()
     if args.json:
@@ -58,6 +67,7 @@ def cmd_models(args) -> None:
 def cmd_predict(args) -> None:
     b = load_model(args.model)
     tr = trace(b.model, b.vocab, _text(args), b.max_len)
+    _warn_unknown(b, tr.tokens, tr.unknown)
     out = {"model": b.name, "label": tr.label, "probability": tr.p, "tokens": tr.tokens,
            "unknown": [t for t, u in zip(tr.tokens, tr.unknown) if u], "truncated": tr.truncated,
            "n_tokens": tr.n_total}
@@ -71,6 +81,7 @@ def cmd_predict(args) -> None:
 def cmd_trace(args) -> None:
     b = load_model(args.model)
     tr = trace(b.model, b.vocab, _text(args), b.max_len)
+    _warn_unknown(b, tr.tokens, tr.unknown)
     if args.json:
         print(tr.to_json(model=b.name))
         return
@@ -86,12 +97,33 @@ def cmd_evaluate(args) -> None:
     b = load_model(args.model)
     ds = read_labelled_csv(args.csv, args.text_col, args.label_col)
     res = {"model": b.name, **evaluate(b.model, b.vocab, ds.texts, ds.labels, b.max_len), "dropped": ds.dropped}
+    encoded = [b.vocab.encode(t, b.max_len) for t in ds.texts]
+    _warn_unknown(b, [t for e in encoded for t in e.tokens], [u for e in encoded for u in e.unknown])
+    if args.predictions:
+        write_predictions(Path(args.predictions), b, ds, encoded)
     if args.json:
         print(json.dumps(res))
     else:
         c = res["confusion"]
         print(f"accuracy {res['accuracy']:.2%} on {res['n']} rows  (tn={c['tn']} fp={c['fp']} fn={c['fn']} "
               f"tp={c['tp']})")
+
+
+def write_predictions(path: Path, b, ds, encoded) -> None:
+    """One CSV row per input: text, label, P(positive), predicted label and the words the model does not know."""
+    import csv
+
+    from .train import predict_ids
+
+    p = predict_ids(b.model, [e.ids or [b.vocab.unk_id] for e in encoded]).tolist()
+    try:
+        with path.open("w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["text", "label", "probability", "predicted", "unknown_words"])
+            for text, y, prob, e in zip(ds.texts, ds.labels, p, encoded):
+                w.writerow([text, y, f"{prob:.4f}", int(prob >= 0.5), " ".join(e.unknown_tokens)])
+    except OSError as e:
+        raise InputError(f"Cannot write {path}: {e.strerror or e}") from None
 
 
 def _bar():
@@ -206,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--text-col", default="text")
     s.add_argument("--label-col", default="label")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--predictions", metavar="OUT.csv", help="also write one row per input with its prediction")
     s.set_defaults(fn=cmd_evaluate)
     s = sub.add_parser("index", help="rebuild a bundle's PCA and neuron index from its training split")
     s.add_argument("--model", help="shipped model name")
@@ -235,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--ablate-lemmatize", action="store_true",
                    help="with --lang ru: also train without (or with) lemmas and record both in the card")
     s.set_defaults(fn=cmd_train)
+    from .behaviour import add_parser as add_check
+
+    add_check(sub)
     return p
 
 

@@ -6,22 +6,24 @@ The settings were tuned on the validation split only; docs/training.md is the lo
 from __future__ import annotations
 
 import datetime as dt
+import os
 import platform
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import torch
 
+from .behaviour import card_summary, run_suite
 from .bundle import MODELS_DIR, save_bundle
 from .data import Dataset, load_en, load_ru, load_ru_other, read_labelled_csv, stratified_split
 from .errors import InputError
-from .train import TrainConfig, TrainResult, evaluate, tfidf_baseline, train
+from .text import Vocab
+from .train import TrainConfig, TrainResult, char_tfidf_baseline, evaluate, tfidf_baseline, train
 
 SPLIT_SEED = 2024
 SPLIT = (0.8, 0.1, 0.1)
-# Where the data sits in the team's workspace (next to the repository); users pass --ru-csv.
-RU_DEFAULT_CSV = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "ru" / "rusentitweet_train.csv"
+RU_CSV_ENV = "RNN_LENS_RU_CSV"  # where the Russian CSV is when no --ru-csv is given
 
 # What all models of a language share. Small-std embeddings, the prefix loss and (frequency-scaled) word dropout
 # lifted validation accuracy above the plain recipe (docs/training.md). max_vocab keeps a bundle under 5 MB: the
@@ -31,6 +33,7 @@ EN = TrainConfig(epochs=20, patience=4, lr=1e-3, emb_init=0.1, prefix_weight=0.5
 # Russian: words are looked up by lemma, and the neutral tweets of the same file train towards P = 0.5, which
 # teaches the model that a topic word ("фильм") seen in a few negative tweets is not negative in itself.
 RU = replace(EN, epochs=25, patience=6, lemmatize=True, neutral_weight=0.5, max_vocab=8000)
+ABLATE_LEMMATIZE = True  # train --all also trains each Russian recipe on word forms, for the card
 SHIPPED: dict[str, TrainConfig] = {
     "en-rnn": replace(EN, cell="rnn"),
     "en-lstm": replace(EN, cell="lstm"),
@@ -42,6 +45,52 @@ SHIPPED: dict[str, TrainConfig] = {
     "ru-lstm": replace(RU, cell="lstm", lr=2e-3),
     "ru-gru": replace(RU, cell="gru"),
 }
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """What a recipe adds to its training split beyond the seed: pretrained vectors (rnn_core/pretrained.py) and a
+    vocabulary extended with frequent words that have one, and counterfactual texts (rnn_core/augment.py)."""
+    pretrained: bool = False
+    vocab_size: int | None = None  # extend the vocabulary with pretrained words up to this many entries
+    freeze: bool = True  # keep the pretrained dimensions fixed during training
+    counterfactual: bool = False  # negation edits of training sentences, label flipped
+    contrast: int = 0  # joined "A, but B" pairs of training sentences, labelled as B
+
+
+NONE = Knowledge()
+
+
+def prepare(lang: str, cfg: TrainConfig, kn: Knowledge, tr: Dataset, neutral: list[str], seed: int | None = None
+            ) -> tuple[Dataset, Vocab | None, Callable | None, dict]:
+    """The training set, vocabulary and embedding hook a recipe trains with, and a note for the metrics card."""
+    if kn == NONE:
+        return tr, None, None, {}
+    note = {}
+    base = Vocab.build(tr.texts + (neutral if cfg.neutral_weight else []), cfg.min_count, cfg.max_vocab,
+                       cfg.lemmatize)
+    if kn.counterfactual or kn.contrast:
+        from .augment import counterfactuals
+
+        texts, labels = counterfactuals(tr.texts, tr.labels, base, lang, kn.contrast,
+                                        cfg.seed if seed is None else seed)
+        if not kn.counterfactual:  # contrast pairs only
+            texts, labels = texts[len(texts) - kn.contrast:], labels[len(labels) - kn.contrast:]
+        note["augmented_texts"] = len(texts)
+        tr = Dataset(tr.texts + texts, tr.labels + labels, tr.source)
+    vocab, init = base, None
+    if kn.pretrained:
+        from . import pretrained
+
+        if kn.vocab_size:
+            vocab = pretrained.extend_vocab(base, lang, kn.vocab_size)
+        init = pretrained.embedding_init(lang, seen=set(base.itos), freeze=kn.freeze)
+        note.update({"vectors": pretrained.SOURCES[lang], "training_vocab": len(base), "vocab": len(vocab),
+                     "with_vector": round(pretrained.coverage(vocab, lang), 4)})
+    return tr, vocab, init, note
+
+
+KNOWLEDGE: dict[str, Knowledge] = {}
 
 
 def load_dataset(lang: str | None, csv: str | Path | None = None, text_col: str = "text",
@@ -56,11 +105,16 @@ def load_dataset(lang: str | None, csv: str | Path | None = None, text_col: str 
     raise InputError(f"Unknown language '{lang}': use en or ru, or give --csv.")
 
 
-def ru_path(csv: str | Path | None) -> Path:
-    path = Path(csv) if csv else RU_DEFAULT_CSV
+def ru_path(csv: str | Path | None = None) -> Path:
+    """The Russian training CSV: the path given, else the one in $RNN_LENS_RU_CSV. The repository does not carry it."""
+    given = csv or os.environ.get(RU_CSV_ENV)
+    where = "rusentitweet_train.csv from github.com/sismetanin/rusentitweet"
+    if not given:
+        raise InputError(f"The Russian data is not part of the repository: pass --ru-csv PATH (or set {RU_CSV_ENV}) "
+                         f"to {where}.")
+    path = Path(given)
     if not path.is_file():
-        raise InputError(f"Russian data not found at {path}: pass --ru-csv (or --csv) PATH to rusentitweet_train.csv "
-                         "(github.com/sismetanin/rusentitweet).")
+        raise InputError(f"Russian data not found at {path}: pass --ru-csv PATH (or set {RU_CSV_ENV}) to {where}.")
     return path
 
 
@@ -99,25 +153,41 @@ def metrics_card(name: str, lang: str | None, ds: Dataset, cfg: TrainConfig, res
         "val_accuracy": res.best_val_accuracy, "test_accuracy": test["accuracy"], "test_confusion": test["confusion"],
         "history": [{k: round(v, 4) if isinstance(v, float) else v for k, v in h.items()} for h in res.history],
         "date": dt.date.today().isoformat(), "command": command,
+        **({"behaviour": card_summary(run_suite(res.model, res.vocab, lang, cfg.max_len))} if lang in ("en", "ru")
+           else {}),
     }
 
 
 def train_bundle(ds: Dataset, cfg: TrainConfig, out: Path, lang: str, name: str, command: str,
                  progress: Callable[[dict], None] | None = None, baseline: bool | dict = True,
-                 neutral: list[str] | None = None, ablate_lemmatize: bool = False) -> dict:
-    """Split, train, test, compare with the baseline, write the bundle with its metrics card; return the card.
+                 neutral: list[str] | None = None, ablate_lemmatize: bool = False,
+                 knowledge: Knowledge = NONE, char_baseline: bool | dict = False) -> dict:
+    """Split, train, test, compare with the baselines, write the bundle with its metrics card; return the card.
 
-    `baseline` is True (compute it), False (skip it) or an already computed result for the same split.
+    `baseline` (word TF-IDF) and `char_baseline` (char n-gram TF-IDF) are True (compute), False (skip) or an already
+    computed result for the same split. `knowledge` adds pretrained vectors and counterfactual texts (prepare()).
     `ablate_lemmatize` also trains the same recipe with the other lemmatize setting and records both validation
     accuracies, so the card says what lemmatisation buys."""
     tr, va, te = split_dataset(ds)
-    res = train(cfg, tr, va, progress=progress, neutral=neutral)
+    neutral = neutral or []
+
+    def fit(c: TrainConfig):
+        tr_k, vocab, init, note = prepare(lang, c, knowledge, tr, neutral)
+        return train(c, tr_k, va, progress=progress, neutral=neutral, vocab=vocab, init_embedding=init), note
+
+    res, note = fit(cfg)
     if baseline is True:
         baseline = tfidf_baseline(tr, va, te)
+    if char_baseline is True:
+        char_baseline = char_tfidf_baseline(tr, va, te)
     card = metrics_card(name, lang, ds, cfg, res, (tr, va, te), SPLIT_SEED, command, neutral)
     card["baseline"] = baseline or {}
+    if char_baseline:
+        card["baseline_char"] = char_baseline
+    if knowledge != NONE:
+        card["knowledge"] = {**asdict(knowledge), **note}
     if ablate_lemmatize:
-        other = train(replace(cfg, lemmatize=not cfg.lemmatize), tr, va, progress=progress, neutral=neutral)
+        other = fit(replace(cfg, lemmatize=not cfg.lemmatize))[0]
         runs = {cfg.lemmatize: res, not cfg.lemmatize: other}
         card["lemmatize_ablation"] = {
             "note": "the same recipe and split trained with and without lemma lookup; validation accuracy",
@@ -149,7 +219,8 @@ def train_shipped(name: str, ru_csv: Path | None = None, progress=None, dry_run:
     card = train_bundle(cache["data", lang], cfg, Path(out_dir) / name, lang, name, command, progress,
                         baseline=False if dry_run else cache.get(("baseline", lang), True),
                         neutral=cache.get(("neutral", lang), []) if cfg.neutral_weight else [],
-                        ablate_lemmatize=cfg.lemmatize)
+                        ablate_lemmatize=cfg.lemmatize and ABLATE_LEMMATIZE, knowledge=KNOWLEDGE.get(name, NONE),
+                        char_baseline=False if dry_run else cache.get(("baseline_char", lang), True))
     if not dry_run:
-        cache["baseline", lang] = card["baseline"]
+        cache["baseline", lang], cache["baseline_char", lang] = card["baseline"], card.get("baseline_char", {})
     return card
