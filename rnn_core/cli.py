@@ -49,10 +49,18 @@ def cmd_models(args) -> None:
 
         pct = lambda v: "n/a" if v is None else f"{v:.1%}"  # noqa: E731
         data = {"en": "Rotten Tomatoes (EN)", "ru": "RuSentiTweet (RU)"}
+        from .behaviour import markdown_cells
+
+        def card(r):  # the metrics card: the suite and the char baseline are not in list_bundles' summary
+            path = models_dir() / r["name"] / "metrics.json"
+            return json.loads(path.read_text(encoding="utf-8")) if "error" not in r and path.is_file() else {}
+
         print(markdown_table([{"model": r["name"], "data": data.get(r["lang"], r["lang"]),
                                "cell": str(r["cell"]).upper(), "vocab": str(r.get("vocab_size")),
                                "val acc": pct(r.get("val_accuracy")), "test acc": pct(r.get("test_accuracy")),
-                               "TF-IDF+LR test acc": pct(r.get("baseline_test_accuracy"))} for r in rows]))
+                               "TF-IDF+LR test acc (word / char)": pct(r.get("baseline_test_accuracy")) + " / "
+                               + pct(card(r).get("baseline_char", {}).get("test_accuracy")),
+                               "behaviour suite (pass rate)": markdown_cells(card(r))} for r in rows]))
         return
     if not rows:
         print(f"No models in {models_dir()}. Train them with: python -m rnn_core train --all")

@@ -100,14 +100,16 @@ def extend_vocab(vocab: Vocab, lang: str, size: int) -> Vocab:
     return Vocab(vocab.itos + extra, lemmatize=vocab.lemmatize)
 
 
-def vectors_for(vocab: Vocab, lang: str) -> tuple[np.ndarray, np.ndarray]:
-    """(len(vocab), 50) pretrained rows rescaled to TARGET_STD, and a mask of the rows that have one."""
+def vectors_for(vocab: Vocab, lang: str, dim: int = PRETRAINED_DIM) -> tuple[np.ndarray, np.ndarray]:
+    """(len(vocab), dim) pretrained rows rescaled to TARGET_STD, and a mask of the rows that have one. GloVe has 50
+    dimensions; navec's 300 are reduced to `dim` by PCA."""
     n = len(vocab)
     found = np.zeros(n, dtype=bool)
     if lang == "en":
         words, mat = glove()
         index = {w: i for i, w in enumerate(words)}
-        rows = np.zeros((n, PRETRAINED_DIM), dtype=np.float32)
+        dim = PRETRAINED_DIM
+        rows = np.zeros((n, dim), dtype=np.float32)
         for i, w in enumerate(vocab.itos):
             j = index.get(w)
             if j is not None and w not in (PAD, UNK):
@@ -118,8 +120,8 @@ def vectors_for(vocab: Vocab, lang: str) -> tuple[np.ndarray, np.ndarray]:
         for i, w in enumerate(vocab.itos):
             if w in nv and w not in (PAD, UNK):
                 full[i], found[i] = nv[w], True
-        rows = np.zeros((n, PRETRAINED_DIM), dtype=np.float32)
-        rows[found] = pca(full[found], PRETRAINED_DIM)
+        rows = np.zeros((n, dim), dtype=np.float32)
+        rows[found] = pca(full[found], dim)
     if found.any():
         rows[found] *= TARGET_STD / rows[found].std()
     return rows, found
@@ -134,22 +136,23 @@ def pca(x: np.ndarray, k: int) -> np.ndarray:
     return (x @ vt.T).astype(np.float32)
 
 
-def embedding_init(lang: str, seen: set[str] | None = None, freeze: bool = True):
+def embedding_init(lang: str, seen: set[str] | None = None, freeze: bool = True, dim: int = PRETRAINED_DIM):
     """An init_embedding(model, vocab) hook for train(): pretrained rows in dimensions 0..49 (frozen if `freeze`).
     Vocabulary words outside `seen` (the training texts' keys) get zeros in the trainable dimensions: no gradient
     will ever reach them, so their random start would be noise; only their pretrained vector speaks."""
     import torch
 
     def init(model, vocab: Vocab) -> None:
-        rows, found = vectors_for(vocab, lang)
+        rows, found = vectors_for(vocab, lang, dim)
+        d = rows.shape[1]
         w = model.embedding.weight
-        w[:, :PRETRAINED_DIM] = torch.from_numpy(rows)
+        w[:, :d] = torch.from_numpy(rows)
         if seen is not None:
             unseen = [i for i, t in enumerate(vocab.itos) if t not in seen and i != vocab.unk_id]
-            w[unseen, PRETRAINED_DIM:] = 0.0
+            w[unseen, d:] = 0.0
         if freeze:
             mask = torch.ones_like(w)
-            mask[:, :PRETRAINED_DIM] = torch.from_numpy(~found).float()[:, None]  # words without a vector train
+            mask[:, :d] = torch.from_numpy(~found).float()[:, None]  # words without a vector train
             w.register_hook(lambda g: g * mask)
 
     return init

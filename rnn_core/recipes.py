@@ -54,8 +54,10 @@ class Knowledge:
     pretrained: bool = False
     vocab_size: int | None = None  # extend the vocabulary with pretrained words up to this many entries
     freeze: bool = True  # keep the pretrained dimensions fixed during training
+    dims: int = 50  # embedding dimensions filled with pretrained values (GloVe has 50; navec is PCA-reduced)
     counterfactual: bool = False  # negation edits of training sentences, label flipped
     contrast: int = 0  # joined "A, but B" pairs of training sentences, labelled as B
+    tails: int = 0  # labelled texts with a piece of a neutral text appended, label kept (augment.neutral_tails)
 
 
 NONE = Knowledge()
@@ -78,13 +80,21 @@ def prepare(lang: str, cfg: TrainConfig, kn: Knowledge, tr: Dataset, neutral: li
             texts, labels = texts[len(texts) - kn.contrast:], labels[len(labels) - kn.contrast:]
         note["augmented_texts"] = len(texts)
         tr = Dataset(tr.texts + texts, tr.labels + labels, tr.source)
+    if kn.tails and neutral:
+        from .augment import neutral_tails
+
+        n0 = len(tr.texts)
+        texts, labels = neutral_tails(tr.texts[:n0], tr.labels[:n0], neutral, kn.tails,
+                                      cfg.seed if seed is None else seed, lang)
+        note["neutral_tail_texts"] = len(texts)
+        tr = Dataset(tr.texts + texts, tr.labels + labels, tr.source)
     vocab, init = base, None
     if kn.pretrained:
         from . import pretrained
 
         if kn.vocab_size:
             vocab = pretrained.extend_vocab(base, lang, kn.vocab_size)
-        init = pretrained.embedding_init(lang, seen=set(base.itos), freeze=kn.freeze)
+        init = pretrained.embedding_init(lang, seen=set(base.itos), freeze=kn.freeze, dim=kn.dims)
         note.update({"vectors": pretrained.SOURCES[lang], "training_vocab": len(base), "vocab": len(vocab),
                      "with_vector": round(pretrained.coverage(vocab, lang), 4)})
     return tr, vocab, init, note
