@@ -8,10 +8,11 @@ from typing import NamedTuple
 import plotly.graph_objects as go
 import streamlit as st
 
-from rnn_core import Bundle, BundleError, InputError, Trace, detect_lang, examples, load_model, trace
+from rnn_core import Bundle, BundleError, InputError, Trace, detect_lang, examples, load_model
 from rnn_core.bundle import models_dir
 from rnn_core.i18n import LANGS, t
 from rnn_core.model import CELL_NAMES, CELLS, serve_with_one_thread
+from rnn_core.trace import trace
 
 serve_with_one_thread()  # once per process: this module is imported once and cached
 DEFAULT_TEXT = examples.default_text("en")
