@@ -164,7 +164,7 @@ def cmd_train(args) -> None:
     ds = load_dataset(args.lang, args.csv, args.text_col, args.label_col)
     lang = args.lang or "custom"
     card = train_bundle(ds, cfg, Path(args.out), lang, Path(args.out).name, "python -m rnn_core " +
-                        " ".join(sys.argv[1:]), _bar(), baseline=not args.dry_run,
+                        " ".join(args.argv), _bar(), baseline=not args.dry_run,
                         neutral=neutral_texts(args.lang, args.csv, cfg),
                         ablate_lemmatize=lang == "ru" and not args.dry_run and args.ablate_lemmatize)
     print(f"{card['name']}: test accuracy {card['test_accuracy']:.3f} (val {card['val_accuracy']:.3f}) -> {args.out}")
@@ -302,6 +302,7 @@ def main(argv=None) -> int:
         if extra and args.cmd != "app":  # only `app` passes options on (to streamlit run)
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         args.streamlit_args = extra
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # for the command a metrics card records
         args.fn(args)
     except RnnLensError as e:
         print(f"error: {e}", file=sys.stderr)
