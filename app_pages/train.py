@@ -7,6 +7,7 @@ from rnn_core import BundleError, InputError
 from rnn_core.bundle import bundle_zip, load_zip, safe_name
 from rnn_core.data import load_en, load_ru, read_csv_frame, read_labelled_csv
 from rnn_core.figures.training import confusion_matrix, training_curves
+from rnn_core.i18n import format_number
 from rnn_core.jobs import MAX_JOBS, MAX_SECONDS, TrainingJob
 from rnn_core.model import CELL_NAMES
 from rnn_core.recipes import RU_DEFAULT_CSV
@@ -65,7 +66,8 @@ def settings_form(ds, lang, job):
         cell = c1.segmented_control(t("cell", ui), list(CELL_NAMES.values()), default="LSTM", required=True)
         emb = c2.select_slider(t("emb_dim", ui), [16, 32, 64, 100, 128], value=100)
         hidden = c3.select_slider(t("hidden_dim", ui), [16, 32, 64, 128, 256], value=128)
-        lr = c4.select_slider(t("lr", ui), [3e-4, 1e-3, 2e-3, 5e-3, 1e-2], value=2e-3, format_func=lambda v: f"{v:g}")
+        lr = c4.select_slider(t("lr", ui), [3e-4, 1e-3, 2e-3, 5e-3, 1e-2], value=2e-3,
+                              format_func=lambda v: format_number(v, "g", ui))
         c1, c2, c3, c4 = st.columns(4)
         epochs = c1.slider(t("epochs", ui), 1, 30, 8)
         dropout = c2.slider(t("dropout", ui), 0.0, 0.8, 0.5, 0.05)
@@ -135,7 +137,7 @@ def upload_model():
         session_models()[b.name] = b
         st.session_state["model_zip_loaded"] = (up.file_id, b.name)
     b = session_models()[st.session_state["model_zip_loaded"][1]]
-    st.success(t("uploaded_model", ui, name=b.name, cell=b.cell.upper(), acc=accuracy_text(b.metrics)))
+    st.success(t("uploaded_model", ui, name=b.name, cell=b.cell.upper(), acc=accuracy_text(b.metrics, ui)))
 
 
 st.title(t("page_train", ui))

@@ -45,7 +45,10 @@ def test_numbers_follow_the_language(value, spec, en, ru):
 
 
 def test_t_formats_numbers_for_the_language_and_falls_back_to_english():
-    assert t("data_rows", "ru", n=5, pos=0.5).startswith("Текстов: 5")
+    assert t("data_rows", "ru", n=5, pos=0.5).startswith("5 текстов,")
+    assert t("data_rows", "ru", n=3, pos=0.5).startswith("3 текста,")
+    assert t("data_rows", "ru", n=21, pos=0.5).startswith("21 текст,")
+    assert t("data_rows", "en", n=1, pos=0.5).startswith("1 text,")
     assert "50\xa0%" in t("data_rows", "ru", n=5, pos=0.5)
     assert "50%" in t("data_rows", "en", n=5, pos=0.5)
     with pytest.raises(KeyError):
