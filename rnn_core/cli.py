@@ -8,14 +8,12 @@ import argparse
 import json
 import sys
 import tempfile
-from dataclasses import fields, replace
 from pathlib import Path
 
-from .bundle import MODELS_DIR, list_bundles, load_model, models_dir
-from .data import read_labelled_csv
+from .cells import NAMES as CELLS
 from .errors import InputError, RnnLensError
-from .model import CELLS
-from .trace import trace
+
+# Each command imports what it needs (torch, pandas, ...) when it runs: `--help` and argument errors answer at once.
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,6 +29,8 @@ def _text(args) -> str:
 
 
 def cmd_models(args) -> None:
+    from .bundle import list_bundles, models_dir
+
     rows = list_bundles()
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
@@ -56,6 +56,9 @@ def cmd_models(args) -> None:
 
 
 def cmd_predict(args) -> None:
+    from .bundle import load_model
+    from .trace import trace
+
     b = load_model(args.model)
     tr = trace(b.model, b.vocab, _text(args), b.max_len)
     out = {"model": b.name, "label": tr.label, "probability": tr.p, "tokens": tr.tokens,
@@ -69,6 +72,9 @@ def cmd_predict(args) -> None:
 
 
 def cmd_trace(args) -> None:
+    from .bundle import load_model
+    from .trace import trace
+
     b = load_model(args.model)
     tr = trace(b.model, b.vocab, _text(args), b.max_len)
     if args.json:
@@ -81,6 +87,8 @@ def cmd_trace(args) -> None:
 
 
 def cmd_evaluate(args) -> None:
+    from .bundle import load_model
+    from .data import read_labelled_csv
     from .train import evaluate
 
     b = load_model(args.model)
@@ -117,7 +125,9 @@ def _bar():
 
 def cmd_train(args) -> None:
     import time
+    from dataclasses import fields, replace
 
+    from .bundle import MODELS_DIR
     from .recipes import SHIPPED, load_dataset, neutral_texts, train_bundle, train_shipped
     from .train import TrainConfig
 
@@ -176,6 +186,7 @@ def index_bundle(path: Path, ru_csv: Path | None) -> dict:
 
 def cmd_index(args) -> None:
     """Rebuild the PCA and neuron index of shipped bundles from their training split."""
+    from .bundle import list_bundles
     from .explain.extras import index_shipped
 
     names = list_bundles() if args.all else [{"name": args.model}]
