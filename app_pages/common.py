@@ -12,6 +12,7 @@ from rnn_core import Bundle, BundleError, InputError, Trace, detect_lang, exampl
 from rnn_core.bundle import models_dir
 from rnn_core.i18n import LANGS, format_number, t
 from rnn_core.model import CELL_NAMES, CELLS, serve_with_one_thread
+from rnn_core.safe_html import md_escape
 from rnn_core.trace import trace
 
 serve_with_one_thread()  # once per process: this module is imported once and cached
@@ -97,7 +98,7 @@ def get_bundle(name: str):
     try:
         return _load(name, str(models_dir())), None
     except BundleError as e:
-        return None, str(e)
+        return None, e.message(current_ui())
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
@@ -218,7 +219,7 @@ def page_sentence(ui: str) -> PageContext | None:
     sel = sentence_controls(ui)
     bundle, error = get_bundle(sel.name)
     if error:
-        st.error(t("model_error", ui, name=sel.name, error=error))
+        st.error(t("model_error", ui, name=sel.name, error=md_escape(error)))
         return None
     try:
         tr = get_trace(sel.name, sel.text)
