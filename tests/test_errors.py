@@ -49,7 +49,7 @@ def test_an_error_is_english_as_a_string_and_russian_on_request():
     assert str(e) == "The data has 3 usable rows; at least 20 are needed."
     assert e.message("ru") == "В данных 3 пригодные строки, а нужно не меньше 20."
     b = BundleError("bundle_vocab_size", file="m/vocab.json", n=21, config="config.json", expected=14)
-    assert b.message("ru") == "В файле m/vocab.json 21 токен, а в config.json указано 14"
+    assert b.message("ru") == "В файле m/vocab.json 21 токен, а в config.json указано 14."
     with pytest.raises(ValueError, match="usable rows"):
         raise e
 
