@@ -117,19 +117,17 @@ def load_dataset(lang: str | None, csv: str | Path | None = None, text_col: str 
     if lang == "ru":
         path = ru_path(csv)
         return load_ru(path)
-    raise InputError(f"Unknown language '{lang}': use en or ru, or give --csv.")
+    raise InputError("unknown_lang", lang=str(lang))
 
 
 def ru_path(csv: str | Path | None = None) -> Path:
     """The Russian training CSV: the path given, else the one in $RNN_LENS_RU_CSV. The repository does not carry it."""
     given = csv or os.environ.get(RU_CSV_ENV)
-    where = "rusentitweet_train.csv from github.com/sismetanin/rusentitweet"
     if not given:
-        raise InputError(f"The Russian data is not part of the repository: pass --ru-csv PATH (or set {RU_CSV_ENV}) "
-                         f"to {where}.")
+        raise InputError("ru_data_not_given", env=RU_CSV_ENV)
     path = Path(given)
     if not path.is_file():
-        raise InputError(f"Russian data not found at {path}: pass --ru-csv PATH (or set {RU_CSV_ENV}) to {where}.")
+        raise InputError("ru_data_missing", path=str(path))
     return path
 
 
