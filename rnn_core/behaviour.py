@@ -29,8 +29,8 @@ def load_suite(lang: str) -> tuple[tuple[str, int, str], ...]:
     """(text, label, capability) rows of the suite for `lang` ('en' or 'ru')."""
     path = SUITE_DIR / f"{lang}.csv"
     if not path.is_file():
-        raise InputError(f"There is no behaviour suite for language '{lang}' (have: "
-                         f"{', '.join(sorted(p.stem for p in SUITE_DIR.glob('*.csv')))}).")
+        have = ", ".join(sorted(p.stem for p in SUITE_DIR.glob("*.csv")))
+        raise InputError("no_suite", language=str(lang), have=have)
     with path.open(encoding="utf-8", newline="") as f:
         return tuple((r["text"], int(r["label"]), r["capability"]) for r in csv.DictReader(f))
 

@@ -139,7 +139,7 @@ def write_predictions(path: Path, b, ds, encoded) -> None:
             for text, y, prob, e in zip(ds.texts, ds.labels, p, encoded):
                 w.writerow([text, y, f"{prob:.4f}", int(prob >= 0.5), " ".join(e.unknown_tokens)])
     except OSError as e:
-        raise InputError(f"Cannot write {path}: {e.strerror or e}") from None
+        raise InputError("cannot_write", path=str(path), reason=str(e.strerror or e)) from None
 
 
 def _bar():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 DEFAULT_TEXT = {
     "en": "the cast is good, but the film is boring and not funny",
-    "ru": "актёры хорошие, но сюжет скучный",
+    "ru": "актёры хорошие, но фильм ужасно скучный",
 }
 EXAMPLES = {
     "en": ["good", "not good", "not bad at all", "a terrible boring mess", "a funny, touching and wonderful film"],
@@ -20,7 +20,7 @@ EXAMPLES = {
 PATH_PAIR = {"en": ["good", "not good"], "ru": ["хорошо", "не хорошо"]}
 # What each sentence above is (1 = positive): the label the shipped LSTM and GRU give it (tests/test_claims.py).
 LABELS = {
-    "the cast is good, but the film is boring and not funny": 0, "актёры хорошие, но сюжет скучный": 0,
+    "the cast is good, but the film is boring and not funny": 0, "актёры хорошие, но фильм ужасно скучный": 0,
     "good": 1, "not good": 0, "not bad at all": 1, "a terrible boring mess": 0,
     "a funny, touching and wonderful film": 1,
     "это отличный фильм": 1, "фильм не очень хороший": 0, "совсем не плохо": 1, "скучно и ужасно": 0,

