@@ -483,6 +483,6 @@ def explosion_summary(run: dict) -> dict:
            "max_loss": float(loss.max()) if len(loss) else float("nan"),
            "final_loss": float(loss[-20:].mean()) if len(loss) else float("nan"),
            "max_w_hh_norm": float(np.max(run["w_hh_norm"])), "start_w_hh_norm": float(run["w_hh_norm"][0]),
-           "diverged_at": run["diverged_at"], "chance_loss": chance}
+           "diverged_at": run["diverged_at"], "chance_loss": chance, "clip": run["clip"]}
     out["blew_up"] = run["diverged_at"] is not None or out["max_loss"] > 5 * chance
     return out
