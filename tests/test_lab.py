@@ -218,7 +218,7 @@ def _report(cell, short_first, long_first, n=5, rho=(1.1, 0.6)):
 
 def test_jacobian_caption_says_when_the_trained_rnn_does_not_vanish():
     holds = captions.jacobian_caption({"rnn": _report("rnn", 0.9, 0.05), "gru": _report("gru", 0.5, 0.2)})
-    assert "The trained RNN does not vanish on your 5-word sentence" in holds
+    assert "The trained RNN does not vanish on your sentence (5 words)" in holds
     assert "from 0.60 to 1.10" in holds and "The gated cells keep more of it" in holds
     gone = captions.jacobian_caption({"rnn": _report("rnn", 0.01, 1e-6), "lstm": _report("lstm", 0.5, 1e-7)})
     assert "has already fallen to 0.01" in gone and "Here LSTM keeps less than the trained RNN" in gone

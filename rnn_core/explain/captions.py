@@ -56,24 +56,25 @@ def jacobian_caption(reports: Mapping[str, dict], lang: str = "en") -> str:
         return ""
     any_r = next(iter(reports.values()))
     nl = any_r["n_long"]
+    long = t("lab_words", lang, n=nl)
     untrained = [r["untrained"]["long"] for r in reports.values()]
-    parts = [t("lab_untrained_line", lang, n=nl, lo=min(c["first"] for c in untrained),
+    parts = [t("lab_untrained_line", lang, long=long, lo=min(c["first"] for c in untrained),
                hi=max(c["first"] for c in untrained), r=float(np.exp(np.mean([np.log(c["per_step"])
                                                                              for c in untrained]))))]
     rnn = reports.get("rnn")
     if rnn is not None:
         parts.append(t("lab_untrained_rnn", lang, rho=rnn["untrained"]["w_hh"]["spectral_radius"]))
-        short, long = rnn["trained"]["short"], rnn["trained"]["long"]
+        short, far = rnn["trained"]["short"], rnn["trained"]["long"]
         if rnn["n_short"] > 1 and short["first"] >= HOLDS:
             w = rnn["trained"]["w_hh"]
-            parts.append(t("lab_rnn_holds", lang, n=rnn["n_short"], v=short["first"],
+            parts.append(t("lab_rnn_holds", lang, words=t("lab_words", lang, n=rnn["n_short"]), v=short["first"],
                            rho0=rnn["untrained"]["w_hh"]["spectral_radius"], rho=w["spectral_radius"],
-                           norm=w["spectral_norm"], r=short["per_step"], nl=nl, vl=long["first"],
-                           rl=long["per_step"]))
+                           norm=w["spectral_norm"], r=short["per_step"], long=long, vl=far["first"],
+                           rl=far["per_step"]))
         elif rnn["n_short"] > 1:
-            parts.append(t("lab_rnn_vanishes", lang, n=rnn["n_short"], v=short["first"], r=short["per_step"],
-                           nl=nl, vl=long["first"]))
-    parts.append(t("lab_long_compare", lang, nl=nl, values=_values(
+            parts.append(t("lab_rnn_vanishes", lang, words=t("lab_words", lang, n=rnn["n_short"]),
+                           v=short["first"], r=short["per_step"], long=long, vl=far["first"]))
+    parts.append(t("lab_long_compare", lang, long=long, values=_values(
         [(c, r["trained"]["long"]["first"]) for c, r in reports.items()], ".2g", lang)))
     gated = [c for c in reports if c != "rnn"]
     if rnn is not None and gated:

@@ -50,26 +50,26 @@ def jacobian_figure(reports: Mapping[str, dict], which: str = "long", lang: str 
             fig.add_trace(go.Scatter(x=np.asarray(curve["distance"]).tolist(), y=_positive(curve["norms"]),
                                      mode="lines", name=t(f"lab_{state}", lang, cell=name),
                                      line={"color": CELL_COLORS.get(cell), "dash": dash}))
-    fig.add_hline(y=1, line_dash="dot", line_color="gray")
-    fig.update_layout(**_LAYOUT, title=t("fx_grad_title", lang, n=n), xaxis_title=t("fx_steps_before_end", lang),
-                      yaxis_title="‖∂h_T/∂h_t‖₂ (log)")
+    fig.add_hline(y=1, line_dash="dash", line_width=1, line_color="#bbbbbb")  # not gray: that is the RNN's colour
+    words = t("lab_words", lang, n=n)
+    fig.update_layout(**_LAYOUT, title=t("fx_grad_title", lang, words=words),
+                      xaxis_title=t("fx_steps_before_end", lang), yaxis_title="‖∂h_T/∂h_t‖₂ (log)")
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
 
 
 def step_factor_figure(report: dict, tokens: Sequence[str], lang: str = "en") -> go.Figure:
     """‖∂h_k/∂h_(k-1)‖₂ after each word k = 2..T of the sentence (sentence_jacobians' "factors"), trained and
-    untrained side by side, log y, with the line at 1 that separates shrinking from stretching."""
+    untrained side by side, with the line at 1 that separates shrinking from stretching."""
     name = CELL_NAMES.get(report["cell"], report["cell"])
     fig = go.Figure()
     for state, opacity in (("trained", 1.0), ("untrained", 0.45)):
         f = report[state]["factors"]
-        fig.add_trace(go.Bar(x=list(range(1, len(f) + 1)), y=_positive(f), name=t(f"lab_{state}", lang, cell=name),
+        fig.add_trace(go.Bar(x=list(range(1, len(f) + 1)), y=_finite(f), name=t(f"lab_{state}", lang, cell=name),
                              opacity=opacity, marker={"color": CELL_COLORS.get(report["cell"])}))
-    fig.add_hline(y=1, line_dash="dot", line_color="gray")
+    fig.add_hline(y=1, line_dash="dash", line_width=1, line_color="#bbbbbb")
     fig.update_layout(**_LAYOUT, barmode="group", title=t("lab_factors_title", lang, cell=name),
                       xaxis=_token_axis(tokens), yaxis_title=t("lab_factors_y", lang))
-    fig.update_yaxes(type="log", exponentformat="power")
     return fig
 
 
@@ -119,7 +119,7 @@ def exploding_figure(runs: Sequence[dict], lang: str = "en") -> go.Figure:
         name = t("fx_run_name", lang, scale=r["init_scale"], clip=(t("fx_clip", lang, clip=r["clip"]) if r["clip"]
                                                                      else t("fx_no_clip", lang)))
         color = palette[i % len(palette)]
-        lines = [(1, "loss", name, "solid", True), (2, "grad_norm", t("lab_raw", lang, name=name), "dot", False),
+        lines = [(1, "loss", name, "solid", True), (2, "grad_norm", t("lab_raw", lang, name=name), "dot", True),
                  (2, "used_norm", name, "solid", False), (3, "w_hh_norm", name, "solid", False)]
         for col, key, label_, dash, legend in lines:
             y = _positive(r[key])
@@ -131,7 +131,9 @@ def exploding_figure(runs: Sequence[dict], lang: str = "en") -> go.Figure:
                     fig.add_trace(go.Scatter(x=[last + 1], y=[y[last]], mode="markers", legendgroup=name,
                                              showlegend=False, marker={"symbol": "x", "size": 12, "color": color},
                                              hovertext=t("fx_diverged", lang, step=r["diverged_at"])), row=1, col=col)
-    fig.update_layout(**_LAYOUT, title=t("fx_explode_title", lang))
+    # The legend goes under the panels: three of them leave no room on the right.
+    fig.update_layout(**{**_LAYOUT, "margin": {**_LAYOUT["margin"], "t": 80}}, title=t("fx_explode_title", lang),
+                      height=480, legend={"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left", "x": 0})
     fig.update_xaxes(title_text=t("fx_step", lang))
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
