@@ -51,7 +51,10 @@ with st.form("long_range_form"):
                             format_func=lambda b: t("lab_bias_pytorch", ui) if b == "none" else f"{b:g}")
     go = st.form_submit_button(t("run_experiment", ui), type="primary")
 settings = {"steps": steps, "gate_bias": None if bias == "none" else bias}
-if go and lengths and seeds and not lab.is_default(lengths, sorted(seeds), **settings):
+too_much = lab.sweep_work(CELLS, lengths, seeds, steps) > lab.LIVE_MAX_WORK
+if go and too_much:
+    st.warning(t("lab_too_much", ui))
+elif go and lengths and seeds and not lab.is_default(lengths, sorted(seeds), **settings):
     bar, where = st.progress(0.0), {"run": 0, "n": 1}
 
     def progress(ev):

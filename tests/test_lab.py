@@ -155,6 +155,16 @@ def test_shipped_default_sweep_is_what_the_code_computes_and_tells_the_lesson():
     assert "RNN: at least 95 % up to length 10." in text and "GRU: at least 95 % up to length 80." in text
 
 
+def test_page_refuses_a_live_sweep_far_bigger_than_the_default(app):
+    at = _page(app)
+    at.multiselect[0].set_value([5, 10, 20, 40, 80, 100])
+    at.multiselect[1].set_value([0, 1, 2, 3, 4])
+    at.select_slider[0].set_value(2000)
+    at.button[0].click().run()
+    assert not at.exception and any("more than twice the work" in w.value for w in at.warning)
+    assert any(g.DEFAULT_COMMAND in c.value for c in at.caption)  # still the shipped results
+
+
 def test_is_default_recognises_only_the_shipped_settings():
     assert g.is_default([80, 40, 20, 10, 5], [0, 1, 2], steps=1000, gate_bias=3.0)
     assert not g.is_default([5, 10], [0, 1, 2])

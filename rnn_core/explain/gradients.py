@@ -377,6 +377,15 @@ def default_sweep() -> dict | None:
     return sweep_from_dict(json.loads(DEFAULT_FILE.read_text()))
 
 
+def sweep_work(cells: Sequence[str], lengths: Sequence[int], seeds: Sequence[int], steps: int) -> int:
+    """An upper bound on a sweep's cost in token-steps (every run using its whole budget): what LIVE_MAX_WORK caps."""
+    return len(cells) * len(seeds) * steps * sum(lengths)
+
+
+# A live run on the page may cost at most twice the shipped sweep (about a minute on a quiet 2-core machine).
+LIVE_MAX_WORK = 2 * sweep_work(CELLS, LONG_LENGTHS, LONG_SEEDS, LONG_RANGE["steps"])
+
+
 def is_default(lengths: Sequence[int], seeds: Sequence[int], **settings) -> bool:
     """Whether these settings are the shipped sweep's, so its results can be shown instead of recomputed."""
     return (sorted(lengths) == list(LONG_LENGTHS) and list(seeds) == list(LONG_SEEDS)
