@@ -89,3 +89,22 @@ def test_broken_bundle_is_a_clean_error(tiny_bundle):
     r = run("predict", "--model", tiny_bundle, "good")
     assert_clean_error(r)
     assert "weights.safetensors" in r.stderr
+
+
+def test_help_needs_neither_torch_nor_pandas_and_names_no_internal_issue():
+    """`rnn-lens --help` answers at once: argument parsing imports no heavy library (timed in python -m bench)."""
+    code = ("import sys, contextlib, io\n"
+            "from rnn_core.cli import build_parser\n"
+            "p = build_parser()\n"
+            "out = io.StringIO()\n"
+            "with contextlib.redirect_stdout(out):\n"
+            "    for argv in ([], ['train'], ['predict'], ['models']):\n"
+            "        try:\n"
+            "            p.parse_args(argv + ['--help'])\n"
+            "        except SystemExit:\n"
+            "            pass\n"
+            "print([m for m in ('torch', 'pandas', 'numpy', 'streamlit') if m in sys.modules])\n"
+            "print(out.getvalue())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[0] == "[]"
+    assert "usage:" in out and "issue" not in out.lower() and "#1" not in out

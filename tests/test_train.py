@@ -72,6 +72,40 @@ def test_same_seed_gives_identical_weights_and_metrics(data, extra):
     assert not torch.equal(sa["fc.weight"], c.model.state_dict()["fc.weight"])
 
 
+def test_two_trainings_at_once_give_the_weights_each_gives_alone(data):
+    """Two sessions training at the same time (threads) must not draw from each other's random numbers: each run
+    has its own generators, so the weights equal those of the same runs made one after the other."""
+    import threading
+
+    cfgs = [replace(TINY, epochs=2, seed=s, **EVERYTHING) for s in (3, 4)]
+    alone = [train(c, *data).model.state_dict() for c in cfgs]
+    together = [None, None]
+    go = threading.Barrier(2)
+
+    def run(k):
+        go.wait()
+        together[k] = train(cfgs[k], *data).model.state_dict()
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for a, b in zip(alone, together):
+        assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_generator_dropout_draws_what_pytorch_dropout_draws():
+    """The private-generator dropout is the same function as F.dropout: seeded alike, the same output bits."""
+    from rnn_core.model import dropout
+
+    x = torch.randn(7, 11, 13)
+    torch.manual_seed(21)
+    ref = torch.nn.functional.dropout(x, 0.3, True)
+    assert torch.equal(dropout(x, 0.3, True, torch.Generator().manual_seed(21)), ref)
+    assert torch.equal(dropout(x, 0.3, False, None), x)
+
+
 def test_should_stop_ends_cleanly_with_the_best_weights(data):
     events = []
 
