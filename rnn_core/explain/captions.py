@@ -7,15 +7,15 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .. import cells
 from ..i18n import format_number, t
-from ..model import CELL_NAMES
 
 HOLDS = 0.1  # a Jacobian norm at the first word at or above this has "not vanished"
 SOLVED = 0.95  # test accuracy that counts as "remembers the first token"
 
 
 def _name(cell: str) -> str:
-    return CELL_NAMES.get(cell, cell)
+    return cells.CELLS[cell].title if cell in cells.CELLS else cell
 
 
 def _values(pairs, spec: str, lang: str) -> str:

@@ -17,10 +17,11 @@ import json
 import sys
 import time
 
+from ..cells import NAMES as CELLS
 from ..errors import InputError
-from ..model import CELLS
-from . import captions
-from . import gradients as g
+from . import lab_defaults as d
+
+# torch, numpy and the lab itself are imported by the commands when they run: `--help` stays instant.
 
 
 def _text(args) -> str:
@@ -31,7 +32,9 @@ def _text(args) -> str:
 
 
 def _plain(v):
-    return g._plain(v)
+    from .gradients import _plain
+
+    return _plain(v)
 
 
 def _trace(name: str, text: str):
@@ -44,9 +47,11 @@ def _trace(name: str, text: str):
     return b, trace(b.model, b.vocab, text, b.max_len)
 
 
-def sentence_report(bundle, tr, long_len: int = g.LONG_SENTENCE, seed: int = 0) -> dict:
+def sentence_report(bundle, tr, long_len: int = d.LONG_SENTENCE, seed: int = 0) -> dict:
     """What the gradient page computes for one model and one traced sentence (the page calls this too)."""
-    return g.sentence_jacobians(bundle.model, tr.ids, long_len, seed)
+    from .gradients import sentence_jacobians
+
+    return sentence_jacobians(bundle.model, tr.ids, long_len, seed)
 
 
 def cmd_attribution(args) -> None:
@@ -71,6 +76,8 @@ def cmd_attribution(args) -> None:
 
 
 def cmd_gradients(args) -> None:
+    from . import captions
+
     text, reports, tokens = _text(args), {}, None
     for name in args.model:
         b, tr = _trace(name, text)
@@ -107,6 +114,9 @@ def _bar():
 
 
 def cmd_longrange(args) -> None:
+    from . import captions
+    from . import gradients as g
+
     settings = {"steps": args.steps, "gate_bias": None if args.gate_bias == "none" else float(args.gate_bias)}
     if args.write_default and not g.is_default(args.lengths, args.seeds, **settings) or (
             args.write_default and args.cells != list(CELLS)):
@@ -129,10 +139,12 @@ def cmd_longrange(args) -> None:
     print(f"\nwall time {sweep['seconds']:.1f} s (reported only; settings: {json.dumps(sweep['settings'])})")
 
 
-def exploding_runs(scale: float = g.EXPLODING["init_scale"], clip: float = g.EXPLODING["clip"],
-                   steps: int = g.EXPLODING["steps"], seed: int = g.EXPLODING["seed"], progress=None,
+def exploding_runs(scale: float = d.EXPLODING["init_scale"], clip: float = d.EXPLODING["clip"],
+                   steps: int = d.EXPLODING["steps"], seed: int = d.EXPLODING["seed"], progress=None,
                    should_stop=None) -> dict:
     """The page's exploding experiment: the same start trained without and with clipping, plus W_hh's radius."""
+    from . import gradients as g
+
     kw = {"init_scale": scale, "steps": steps, "seed": seed, "progress": progress, "should_stop": should_stop}
     runs = [g.exploding_experiment(clip=None, **kw), g.exploding_experiment(clip=clip, **kw)]
     return {"runs": runs, "summaries": [g.explosion_summary(r) for r in runs],
@@ -140,11 +152,15 @@ def exploding_runs(scale: float = g.EXPLODING["init_scale"], clip: float = g.EXP
 
 
 def exploding_text(res: dict, lang: str) -> tuple[str, str]:
+    from . import captions
+
     return (captions.radius_caption(res["radii"], res["scale"], lang),
             captions.exploding_caption(*res["summaries"], lang))
 
 
 def cmd_exploding(args) -> None:
+    from . import captions
+
     start = time.perf_counter()
     res = exploding_runs(args.scale, args.clip, args.steps, args.seed)
     if args.json:
@@ -181,23 +197,23 @@ def add_parser(sub) -> None:
         p.set_defaults(fn=cmd_attribution)
     p = common(kinds.add_parser("gradients", help="‖∂h_T/∂h_t‖ trained and untrained, on TEXT and a long TEXT"))
     p.add_argument("--model", required=True, action="append", help="repeat for several models (the page: all three)")
-    p.add_argument("--long-len", type=int, default=g.LONG_SENTENCE)
+    p.add_argument("--long-len", type=int, default=d.LONG_SENTENCE)
     p.add_argument("--seed", type=int, default=0, help="seed of the untrained network")
     p.add_argument("text", nargs="+")
     p.set_defaults(fn=cmd_gradients)
     p = common(kinds.add_parser("longrange", help="can each cell remember the first token?"))
     p.add_argument("--cells", nargs="+", choices=CELLS, default=list(CELLS))
-    p.add_argument("--lengths", nargs="+", type=int, default=list(g.LONG_LENGTHS))
+    p.add_argument("--lengths", nargs="+", type=int, default=list(d.LONG_LENGTHS))
     p.add_argument("--seeds", nargs="+", type=int, default=[0])
-    p.add_argument("--steps", type=int, default=g.LONG_RANGE["steps"])
-    p.add_argument("--gate-bias", default=str(g.LONG_RANGE["gate_bias"]), help="a number, or none for PyTorch's")
+    p.add_argument("--steps", type=int, default=d.LONG_RANGE["steps"])
+    p.add_argument("--gate-bias", default=str(d.LONG_RANGE["gate_bias"]), help="a number, or none for PyTorch's")
     p.add_argument("--shipped", action="store_true", help="print the shipped default results without training")
-    p.add_argument("--write-default", action="store_true", help=f"rewrite {g.DEFAULT_FILE.name}")
+    p.add_argument("--write-default", action="store_true", help=f"rewrite {d.DEFAULT_FILE.name}")
     p.set_defaults(fn=cmd_longrange)
     p = common(kinds.add_parser("exploding", help="a scaled-up W_hh trained with and without clipping"))
-    p.add_argument("--scale", type=float, default=g.EXPLODING["init_scale"])
-    p.add_argument("--clip", type=float, default=g.EXPLODING["clip"])
-    p.add_argument("--steps", type=int, default=g.EXPLODING["steps"])
-    p.add_argument("--seed", type=int, default=g.EXPLODING["seed"])
+    p.add_argument("--scale", type=float, default=d.EXPLODING["init_scale"])
+    p.add_argument("--clip", type=float, default=d.EXPLODING["clip"])
+    p.add_argument("--steps", type=int, default=d.EXPLODING["steps"])
+    p.add_argument("--seed", type=int, default=d.EXPLODING["seed"])
     p.set_defaults(fn=cmd_exploding)
 

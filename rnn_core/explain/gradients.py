@@ -13,19 +13,27 @@ import json
 import math
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .. import cells
 from ..errors import InputError
 from ..model import CELLS, SentimentRNN
 from ..trace import unroll
+from .lab_defaults import (  # noqa: F401 -- re-exported: the lab's settings, one import away
+    DEFAULT_COMMAND,
+    DEFAULT_FILE,
+    EXPLODING,
+    LONG_LENGTHS,
+    LONG_RANGE,
+    LONG_SEEDS,
+    LONG_SENTENCE,
+)
 
 OBJECTIVES = ("loss", "logit")
-LONG_SENTENCE = 50  # words in the "long sentence": the user's sentence repeated (the shipped models read ≤ 50)
 
 
 @contextlib.contextmanager
@@ -148,8 +156,7 @@ def sentence_jacobians(model: SentimentRNN, ids, long_len: int = LONG_SENTENCE, 
     where a curve is {"norms", "distance", "first", "per_step"}."""
     short = _as_ids(ids).tolist()
     long = repeat_to(short, long_len)
-    with torch.no_grad():  # an LSTM's state is (h, c): the product of h→h factors then bounds nothing
-        cell_state = unroll(model, torch.tensor(short[:1]))["c"] is not None
+    cell_state = cells.get(model.cell).has_cell_state  # state (h, c): the product of h→h factors bounds nothing
     out = {"cell": model.cell, "n_short": len(short), "n_long": len(long), "seed": seed, "cell_state": cell_state}
     for name, m in (("trained", model), ("untrained", untrained_like(model, seed))):
         out[name] = {"short": _curve(jacobian_norms(m, short)), "long": _curve(jacobian_norms(m, long)),
@@ -195,19 +202,6 @@ def step_gradient_norms(model: SentimentRNN, ids, target: int | None = None, obj
 
 PAD, A, B, N_SPECIAL = 0, 2, 3, 4  # ids 0 and 1 stay <pad> and <unk> as in every Vocab
 
-# The default sweep. Its results ship as data (longrange_default.json, written by DEFAULT_COMMAND) so the page
-# shows them at once; any other setting runs live. Why gate bias 3: at initialisation a memory gate at bias b keeps
-# a fraction σ(b) of the old state per step, so after 80 steps σ(b)^80 of the first token's trace is left:
-# 1e-24 at PyTorch's ≈0, 1e-11 at 1 (Jozefowicz et al. 2015's advice for ordinary tasks), 2e-5 at 2, 0.02 at 3.
-# A pure 80-step lag needs the path open from the start; measured with these settings, gated cells at bias 1 fail
-# at length 40 within 1000 steps, at bias 3 they solve every length in ≤ 120 steps.
-LONG_RANGE = {"steps": 1000, "emb_dim": 16, "hidden_dim": 16, "n_distractors": 20, "batch_size": 32, "lr": 3e-3,
-              "n_test": 500, "n_grad": 8, "solved_at": 0.99, "gate_bias": 3.0}
-LONG_LENGTHS, LONG_SEEDS = (5, 10, 20, 40, 80), (0, 1, 2)
-DEFAULT_FILE = Path(__file__).with_name("longrange_default.json")
-DEFAULT_COMMAND = "python -m rnn_core explain longrange --seeds 0 1 2 --write-default"
-
-
 def first_token_batch(n: int, length: int, n_distractors: int, gen: torch.Generator) -> tuple[torch.Tensor,
                                                                                                 torch.Tensor]:
     """`n` sequences of `length` tokens: A (label 1) or B (label 0), then length-1 random distractor tokens."""
@@ -218,12 +212,11 @@ def first_token_batch(n: int, length: int, n_distractors: int, gen: torch.Genera
 
 
 def set_memory_gate_bias(model: SentimentRNN, value: float) -> None:
-    """Start the gate that keeps the old state (LSTM forget gate, GRU update gate) at bias `value` in total
-    (b_ih + b_hh). No effect on the plain RNN, which has no such gate."""
-    if model.cell == "rnn":
+    """Start the gate that keeps the old state (the registry's memory gate: LSTM forget gate, GRU update gate) at bias
+    `value` in total (b_ih + b_hh). No effect on the plain RNN, which has no such gate."""
+    rnn, gate = model.rnn, cells.get(model.cell).memory_gate_slice(model.hidden_dim)
+    if gate is None:
         return
-    rnn, H = model.rnn, model.hidden_dim
-    gate = slice(H, 2 * H)  # the second block in PyTorch's gate order: LSTM (i, f, g, o), GRU (r, z, n)
     with torch.no_grad():
         rnn.bias_ih_l0[gate] = value
         rnn.bias_hh_l0[gate] = 0.0
@@ -253,7 +246,7 @@ def long_range_experiment(cell: str, length: int, steps: int = LONG_RANGE["steps
     accuracy (last 20 batches) reaches `solved_at`; "stopped" says which ("steps", "solved", or "stopped" when
     should_stop() ended it). Nothing depends on the clock, so a seed and the settings fix every number.
     `gate_bias` starts the memory gate (LSTM forget gate, GRU update gate) at that bias (None: PyTorch's
-    initialisation); see LONG_RANGE for why the lab uses 3. The plain RNN has no such gate, which is the lesson.
+    initialisation); lab_defaults.LONG_RANGE says why the lab uses 3. The plain RNN has no such gate: the lesson.
 
     Returns test accuracy (fresh sequences; chance is 0.5), the loss curve, and the mean ‖∂h_T/∂h_t‖₂ by distance
     from the end on `n_grad` test sequences at initialisation ("jac_init") and after training ("jac_end").
@@ -394,10 +387,6 @@ def is_default(lengths: Sequence[int], seeds: Sequence[int], **settings) -> bool
 
 # ---------------------------------------------------------------------------------------------------------------
 # The exploding-gradient experiment: recurrent weights scaled up, trained with and without clipping.
-
-EXPLODING = {"cell": "rnn", "init_scale": 5.0, "clip": 0.25, "steps": 300, "seed": 0, "length": 30, "lr": 3.0,
-             "emb_dim": 16, "hidden_dim": 32, "batch_size": 32, "n_distractors": 20}
-
 
 def radius_by_scale(scales: Sequence[float], hidden_dim: int = EXPLODING["hidden_dim"],
                     seed: int = EXPLODING["seed"], emb_dim: int = EXPLODING["emb_dim"],
