@@ -4,7 +4,7 @@ import streamlit as st
 
 from app_pages.common import CELLS, chart, current_ui, get_analysis, get_bundle, model_name, page_sentence, t
 from rnn_core.explain import captions
-from rnn_core.explain import gradients as lab
+from rnn_core.explain import experiments as lab
 from rnn_core.explain.commands import exploding_runs, exploding_text, sentence_report
 from rnn_core.figures.inside import (
     exploding_figure,

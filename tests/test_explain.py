@@ -9,7 +9,7 @@ from torch.nn import functional as F
 
 from rnn_core.bundle import load_model
 from rnn_core.explain.attribution import occlusion, word_importance
-from rnn_core.explain.gradients import (
+from rnn_core.explain.experiments import (
     N_SPECIAL,
     A,
     B,
@@ -18,8 +18,8 @@ from rnn_core.explain.gradients import (
     long_range_experiment,
     long_range_sweep,
     set_memory_gate_bias,
-    step_gradient_norms,
 )
+from rnn_core.explain.gradients import step_gradient_norms
 from rnn_core.explain.memory_path import (
     collect_states,
     fit_model_pca,

@@ -5,7 +5,8 @@ import numpy as np
 import torch
 
 from rnn_core.explain.attribution import occlusion, word_importance
-from rnn_core.explain.gradients import exploding_experiment, sentence_jacobians
+from rnn_core.explain.experiments import exploding_experiment
+from rnn_core.explain.gradients import sentence_jacobians
 from rnn_core.explain.memory_path import fit_pca, memory_path
 from rnn_core.explain.neurons import unit_activation
 from rnn_core.figures import inside

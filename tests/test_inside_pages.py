@@ -80,7 +80,7 @@ def test_analyses_are_not_redone_on_a_rerun_with_the_same_sentence(app, monkeypa
     """Integrated gradients and the gradient norms are memoised per (model, sentence): switching the UI language
     reruns the page but must not recompute them; a new sentence must."""
     import rnn_core.explain.attribution as attribution
-    import rnn_core.explain.gradients as gradients
+    import rnn_core.explain.gradients as gradients  # sentence_jacobians lives here
 
     calls = []
     for module, fn in ((attribution, "word_importance"), (gradients, "sentence_jacobians")):

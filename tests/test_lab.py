@@ -11,6 +11,7 @@ from torch.autograd.functional import jacobian
 
 from rnn_core.cli import main
 from rnn_core.explain import captions
+from rnn_core.explain import experiments as lab
 from rnn_core.explain import gradients as g
 from rnn_core.explain.commands import exploding_runs, exploding_text
 from rnn_core.model import CELLS, SentimentRNN
@@ -115,15 +116,15 @@ SMALL = {"steps": 8, "n_test": 40, "n_grad": 2, "batch_size": 8, "emb_dim": 4, "
 
 
 def test_long_range_is_budgeted_in_steps_and_two_runs_are_equal():
-    a = g.long_range_sweep(("rnn", "lstm"), (3, 6), seeds=(0, 1), **SMALL)
-    b = g.long_range_sweep(("rnn", "lstm"), (3, 6), seeds=(0, 1), **SMALL)
+    a = lab.long_range_sweep(("rnn", "lstm"), (3, 6), seeds=(0, 1), **SMALL)
+    b = lab.long_range_sweep(("rnn", "lstm"), (3, 6), seeds=(0, 1), **SMALL)
     assert a["accuracy_by_seed"] == b["accuracy_by_seed"] and a["steps_by_seed"] == b["steps_by_seed"]
     for ra, rb in zip(a["runs"], b["runs"]):
         np.testing.assert_array_equal(ra["loss"], rb["loss"])
         np.testing.assert_array_equal(ra["jac_init"], rb["jac_init"])
     assert all(r["steps_done"] <= 8 for r in a["runs"])
     with pytest.raises(TypeError):
-        g.long_range_experiment("rnn", 3, time_budget_s=1.0)  # there is no clock budget any more
+        lab.long_range_experiment("rnn", 3, time_budget_s=1.0)  # there is no clock budget any more
 
 
 def test_long_range_stops_cleanly_when_asked():
@@ -133,17 +134,17 @@ def test_long_range_stops_cleanly_when_asked():
         calls.append(1)
         return len(calls) > 3
 
-    s = g.long_range_sweep(("gru",), (4, 5), seeds=(0,), should_stop=stop, **SMALL)
+    s = lab.long_range_sweep(("gru",), (4, 5), seeds=(0,), should_stop=stop, **SMALL)
     assert not s["complete"] and s["accuracy"]["gru"] == [] and s["runs"] == []
 
 
 def test_shipped_default_sweep_is_what_the_code_computes_and_tells_the_lesson():
-    shipped = g.default_sweep()
-    assert shipped is not None and shipped["settings"] == g.LONG_RANGE
-    assert shipped["lengths"] == list(g.LONG_LENGTHS) and shipped["seeds"] == list(g.LONG_SEEDS)
+    shipped = lab.default_sweep()
+    assert shipped is not None and shipped["settings"] == lab.LONG_RANGE
+    assert shipped["lengths"] == list(lab.LONG_LENGTHS) and shipped["seeds"] == list(lab.LONG_SEEDS)
     # Rerun the cheap runs (those that solve early) and compare: the data must not go stale.
     for cell, length in (("rnn", 5), ("lstm", 10), ("gru", 20)):
-        live = g.long_range_experiment(cell, length, seed=0)
+        live = lab.long_range_experiment(cell, length, seed=0)
         saved = next(r for r in shipped["runs"] if (r["cell"], r["length"], r["seed"]) == (cell, length, 0))
         assert live["test_accuracy"] == saved["test_accuracy"] and live["steps_done"] == saved["steps_done"]
         np.testing.assert_allclose(live["jac_end"], saved["jac_end"], rtol=1e-4)
@@ -162,13 +163,13 @@ def test_page_refuses_a_live_sweep_far_bigger_than_the_default(app):
     at.select_slider[0].set_value(2000)
     at.button[0].click().run()
     assert not at.exception and any("more than twice the work" in w.value for w in at.warning)
-    assert any(g.DEFAULT_COMMAND in c.value for c in at.caption)  # still the shipped results
+    assert any(lab.DEFAULT_COMMAND in c.value for c in at.caption)  # still the shipped results
 
 
 def test_is_default_recognises_only_the_shipped_settings():
-    assert g.is_default([80, 40, 20, 10, 5], [0, 1, 2], steps=1000, gate_bias=3.0)
-    assert not g.is_default([5, 10], [0, 1, 2])
-    assert not g.is_default(list(g.LONG_LENGTHS), [0, 1, 2], gate_bias=None)
+    assert lab.is_default([80, 40, 20, 10, 5], [0, 1, 2], steps=1000, gate_bias=3.0)
+    assert not lab.is_default([5, 10], [0, 1, 2])
+    assert not lab.is_default(list(lab.LONG_LENGTHS), [0, 1, 2], gate_bias=None)
 
 
 # --- exploding ------------------------------------------------------------------------------------------------------
@@ -183,8 +184,8 @@ def test_exploding_defaults_unclipped_blows_up_and_clipped_holds():
     run = res["runs"][1]
     assert (run["used_norm"] <= 0.25 * (1 + 1e-5)).all()  # the update's gradient never exceeds the threshold
     assert (run["grad_norm"] >= run["used_norm"] * (1 - 1e-6)).all()
-    np.testing.assert_allclose(run["update_norm"], g.EXPLODING["lr"] * run["used_norm"], rtol=1e-3)
-    assert clipped["max_update_norm"] <= g.EXPLODING["lr"] * 0.25 * (1 + 1e-3)
+    np.testing.assert_allclose(run["update_norm"], lab.EXPLODING["lr"] * run["used_norm"], rtol=1e-3)
+    assert clipped["max_update_norm"] <= lab.EXPLODING["lr"] * 0.25 * (1 + 1e-3)
     np.testing.assert_allclose(res["runs"][0]["used_norm"], res["runs"][0]["grad_norm"], rtol=1e-5)  # no clipping
     again = exploding_runs()
     np.testing.assert_array_equal(again["runs"][0]["loss"], res["runs"][0]["loss"])
@@ -194,10 +195,10 @@ def test_exploding_defaults_unclipped_blows_up_and_clipped_holds():
 
 
 def test_spectral_radius_is_about_0_6_at_scale_1_and_passes_1_near_1_7():
-    r = g.radius_by_scale([1.0, 5.0])
+    r = lab.radius_by_scale([1.0, 5.0])
     assert 0.5 < r["spectral_radius"][0] < 0.7 and 1.4 < r["crossing"] < 2.0
     assert r["spectral_radius"][1] == pytest.approx(5 * r["spectral_radius"][0])
-    run = g.exploding_experiment(init_scale=5.0, steps=1)
+    run = lab.exploding_experiment(init_scale=5.0, steps=1)
     assert run["spectral_radius"] == pytest.approx(r["spectral_radius"][1], rel=1e-5)
 
 
@@ -315,7 +316,7 @@ def test_page_shows_the_shipped_sweep_and_runs_a_live_one_like_the_cli(app, caps
     at = _page(app)
     shipped = next(m.value for m in at.markdown if m.value.startswith("Mean test accuracy"))
     assert shipped in _cli(capsys, "explain", "longrange", "--shipped")
-    assert any(g.DEFAULT_COMMAND in c.value for c in at.caption)
+    assert any(lab.DEFAULT_COMMAND in c.value for c in at.caption)
     at.multiselect[0].set_value([5, 10])
     at.multiselect[1].set_value([0])
     at.select_slider[0].set_value(250)
@@ -335,3 +336,12 @@ def test_page_and_cli_print_the_same_exploding_numbers(app, capsys):
     result = next(m.value for m in at.markdown if m.value.startswith("Without clipping"))
     cli = _cli(capsys, "explain", "exploding", "--scale", "3")
     assert radius in cli and result in cli
+
+
+def test_importance_page_and_cli_print_the_same_check(app, capsys):
+    at = app(text="good fun movie")
+    at.switch_page("app_pages/importance.py").run()
+    check = next(c.value for c in at.caption if "add up to" in c.value)
+    total, diff = (float(x) for x in re.findall(r"(-?\d+\.\d+)", check)[:2])
+    out = json.loads(_cli(capsys, "explain", "importance", "--model", "en-lstm", "--json", "good fun movie"))
+    assert f"{out['sum']:.3f}" == f"{total:.3f}" and f"{out['f_x'] - out['f_baseline']:.3f}" == f"{diff:.3f}"

@@ -32,7 +32,7 @@ def _text(args) -> str:
 
 
 def _plain(v):
-    from .gradients import _plain
+    from .experiments import _plain
 
     return _plain(v)
 
@@ -115,7 +115,7 @@ def _bar():
 
 def cmd_longrange(args) -> None:
     from . import captions
-    from . import gradients as g
+    from . import experiments as g
 
     settings = {"steps": args.steps, "gate_bias": None if args.gate_bias == "none" else float(args.gate_bias)}
     if args.write_default and not g.is_default(args.lengths, args.seeds, **settings) or (
@@ -143,7 +143,7 @@ def exploding_runs(scale: float = d.EXPLODING["init_scale"], clip: float = d.EXP
                    steps: int = d.EXPLODING["steps"], seed: int = d.EXPLODING["seed"], progress=None,
                    should_stop=None) -> dict:
     """The page's exploding experiment: the same start trained without and with clipping, plus W_hh's radius."""
-    from . import gradients as g
+    from . import experiments as g
 
     kw = {"init_scale": scale, "steps": steps, "seed": seed, "progress": progress, "should_stop": should_stop}
     runs = [g.exploding_experiment(clip=None, **kw), g.exploding_experiment(clip=clip, **kw)]
