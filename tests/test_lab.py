@@ -187,8 +187,10 @@ def test_exploding_defaults_unclipped_blows_up_and_clipped_holds():
     np.testing.assert_allclose(run["update_norm"], lab.EXPLODING["lr"] * run["used_norm"], rtol=1e-3)
     assert clipped["max_update_norm"] <= lab.EXPLODING["lr"] * 0.25 * (1 + 1e-3)
     np.testing.assert_allclose(res["runs"][0]["used_norm"], res["runs"][0]["grad_norm"], rtol=1e-5)  # no clipping
-    again = exploding_runs()
-    np.testing.assert_array_equal(again["runs"][0]["loss"], res["runs"][0]["loss"])
+    once, again = exploding_runs(steps=40), exploding_runs(steps=40)  # the same settings, the same numbers
+    np.testing.assert_array_equal(once["runs"][0]["loss"], again["runs"][0]["loss"])
+    np.testing.assert_array_equal(once["runs"][1]["used_norm"], again["runs"][1]["used_norm"])
+    np.testing.assert_array_equal(once["runs"][0]["loss"], res["runs"][0]["loss"][:40])  # a prefix of the long run
     radius, result = exploding_text(res, "en")
     assert f"{res['runs'][0]['spectral_radius']:.2f}" in radius
     assert result.startswith("Without clipping the largest gradient norm was") and "With clipping at 0.25" in result
@@ -345,3 +347,10 @@ def test_importance_page_and_cli_print_the_same_check(app, capsys):
     total, diff = (float(x) for x in re.findall(r"(-?\d+\.\d+)", check)[:2])
     out = json.loads(_cli(capsys, "explain", "importance", "--model", "en-lstm", "--json", "good fun movie"))
     assert f"{out['sum']:.3f}" == f"{total:.3f}" and f"{out['f_x'] - out['f_baseline']:.3f}" == f"{diff:.3f}"
+
+
+def test_a_one_word_sentence_has_no_factors_but_still_a_long_sentence(app):
+    at = _page(app, "good")
+    assert not at.error and len(at.get("plotly_chart")) == 4  # no factor bars for a single word
+    assert any(c.value.startswith("A one-word sentence has no step") for c in at.caption)
+    assert "| RNN | 1 |" in next(m.value for m in at.markdown if m.value.startswith("| cell"))

@@ -145,6 +145,8 @@ def exploding_runs(scale: float = d.EXPLODING["init_scale"], clip: float = d.EXP
     """The page's exploding experiment: the same start trained without and with clipping, plus W_hh's radius."""
     from . import experiments as g
 
+    if not clip > 0:  # before the first run, not after it
+        raise InputError("clip must be positive (or None to turn clipping off).")
     kw = {"init_scale": scale, "steps": steps, "seed": seed, "progress": progress, "should_stop": should_stop}
     runs = [g.exploding_experiment(clip=None, **kw), g.exploding_experiment(clip=clip, **kw)]
     return {"runs": runs, "summaries": [g.explosion_summary(r) for r in runs],
