@@ -39,7 +39,7 @@ if picked:
     st.caption(captions.factors_caption(mine, ui))
 
 st.subheader(t("grad_long_title", ui))
-st.markdown(t("grad_long_intro", ui))
+st.markdown(t("grad_long_intro", ui, hidden=lab.LONG_RANGE["hidden_dim"]))
 BIAS = ["none", 1.0, 2.0, 3.0, 4.0]
 with st.form("long_range_form"):
     c1, c2 = st.columns([3, 2])
@@ -89,7 +89,8 @@ if sweep and sweep["runs"]:
                                                              seconds=sweep["seconds"]))
 
 st.subheader(t("grad_explode_title", ui))
-st.markdown(t("grad_explode_intro", ui))
+st.markdown(t("grad_explode_intro", ui, hidden=lab.EXPLODING["hidden_dim"], length=lab.EXPLODING["length"],
+                 lr=lab.EXPLODING["lr"]))
 with st.form("exploding_form"):
     c1, c2 = st.columns(2)
     scale = c1.slider(t("init_scale", ui), 0.5, 8.0, lab.EXPLODING["init_scale"], 0.5)
