@@ -58,6 +58,23 @@ def gru_step(xw: torch.Tensor, hw: torch.Tensor, h_prev: torch.Tensor, c: torch.
                 {"reset": (xr, hr), "update": (xz, hz), "candidate": (xn, memory_n)})
 
 
+def rnn_terms(step: Step, h_prev, c_prev, i: int) -> list[tuple[str, float]]:
+    return [("h_t = tanh(·)", float(step.h[i]))]
+
+
+def lstm_terms(step: Step, h_prev, c_prev, i: int) -> list[tuple[str, float]]:
+    g = step.gates
+    return [("f_t·c_{t−1}", float(g["forget"][i] * c_prev[i])), ("i_t·g_t", float(g["input"][i] * g["candidate"][i])),
+            ("c_t = f_t·c_{t−1} + i_t·g_t", float(step.c[i])), ("tanh(c_t)", float(step.c[i].tanh())),
+            ("h_t = o_t·tanh(c_t)", float(step.h[i]))]
+
+
+def gru_terms(step: Step, h_prev, c_prev, i: int) -> list[tuple[str, float]]:
+    g = step.gates
+    return [("(1−z_t)·n_t", float((1 - g["update"][i]) * g["candidate"][i])),
+            ("z_t·h_{t−1}", float(g["update"][i] * h_prev[i])), ("h_t = (1−z_t)·n_t + z_t·h_{t−1}", float(step.h[i]))]
+
+
 @dataclass(frozen=True)
 class Cell:
     name: str  # "lstm": the key in bundles, URLs and the CLI
@@ -68,7 +85,15 @@ class Cell:
     memory_gate: str | None  # the gate that keeps the old state (LSTM forget, GRU update), None for the plain RNN
     has_cell_state: bool  # True when the state is (h, c)
     symbols: dict[str, str]  # gate -> its symbol in PyTorch's docs (the same in every UI language)
+    activations: dict[str, str]  # block -> "sigmoid" or "tanh": the nonlinearity after its pre-activation
     _step: Callable[..., Step]  # (xw, hw, h_prev, c) -> Step; GRU mixes in h_prev itself, not only its projection
+    terms: Callable[..., list[tuple[str, float]]]  # how unit i's new state is put together from the gates
+    reset_scaled: str | None = None  # the block whose memory part the reset gate multiplies (GRU's candidate)
+
+    @property
+    def blocks_named(self) -> tuple[str, ...]:
+        """Names of the row blocks of W_ih / W_hh in order: the gates, or ("state",) for the plain RNN."""
+        return self.gates or ("state",)
 
     @property
     def module(self) -> type[nn.RNNBase]:
@@ -88,11 +113,14 @@ class Cell:
 
 
 CELLS: dict[str, Cell] = {
-    "rnn": Cell("rnn", "RNN", "RNN", (), 1, None, False, {}, rnn_step),
+    "rnn": Cell("rnn", "RNN", "RNN", (), 1, None, False, {"state": "h_t"}, {"state": "tanh"}, rnn_step, rnn_terms),
     "lstm": Cell("lstm", "LSTM", "LSTM", ("input", "forget", "candidate", "output"), 4, "forget", True,
-                 {"input": "i_t", "forget": "f_t", "candidate": "g_t", "output": "o_t"}, lstm_step),
+                 {"input": "i_t", "forget": "f_t", "candidate": "g_t", "output": "o_t"},
+                 {"input": "sigmoid", "forget": "sigmoid", "candidate": "tanh", "output": "sigmoid"},
+                 lstm_step, lstm_terms),
     "gru": Cell("gru", "GRU", "GRU", ("reset", "update", "candidate"), 3, "update", False,
-                {"reset": "r_t", "update": "z_t", "candidate": "n_t"}, gru_step),
+                {"reset": "r_t", "update": "z_t", "candidate": "n_t"},
+                {"reset": "sigmoid", "update": "sigmoid", "candidate": "tanh"}, gru_step, gru_terms, "candidate"),
 }
 NAMES = tuple(CELLS)
 

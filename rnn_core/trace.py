@@ -128,7 +128,7 @@ def trace(model: SentimentRNN, vocab: Vocab, text: str, max_len: int = MAX_LEN) 
     """Trace `text` through `model`. Raises InputError when the text has no tokens at all."""
     enc = vocab.encode(text, max_len)
     if not enc.ids:
-        raise InputError("The text is empty: type a sentence with at least one word.")
+        raise InputError("empty_text")
     was_training = model.training
     model.eval()
     out = unroll(model, torch.tensor(enc.ids, dtype=torch.long))

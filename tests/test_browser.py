@@ -267,3 +267,20 @@ def test_compare_tab_runs_when_opened(tab):
     expect(plots).to_have_count(5)  # compare curves and one heatmap per cell
     expect(page.locator('[data-testid="stMetric"]')).to_have_count(3)
     assert_clean(tab)
+
+
+NAV_CUT = """() => [...document.querySelectorAll('[data-testid="stSidebarNav"] a span')]
+    .filter(s => s.textContent.trim() && s.scrollWidth > s.clientWidth + 1).map(s => s.textContent)"""
+
+
+@pytest.mark.parametrize("ui", ["RU", "EN"])
+def test_navigation_titles_fit_the_sidebar(tab, ui):
+    """No page title in the sidebar is cut short with an ellipsis (it once read «Исчезающий и взрывающийс…»)."""
+    page = tab.page
+    page.goto(f"/?ui={ui}")
+    nav = page.locator('[data-testid="stSidebarNav"] a')
+    expect(nav.first).to_be_visible()
+    assert nav.count() == 7
+    expect(nav.nth(5)).to_contain_text(t("nav_gradients", ui.lower()))
+    assert page.evaluate(NAV_CUT) == []
+    assert_clean(tab)

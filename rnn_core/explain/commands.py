@@ -27,7 +27,7 @@ from . import lab_defaults as d
 def _text(args) -> str:
     text = sys.stdin.read() if args.text == ["-"] else " ".join(args.text)
     if not text.strip():
-        raise InputError("The text is empty: give a sentence (or - to read it from standard input).")
+        raise InputError("cli_empty_text")
     return text
 
 
@@ -120,11 +120,11 @@ def cmd_longrange(args) -> None:
     settings = {"steps": args.steps, "gate_bias": None if args.gate_bias == "none" else float(args.gate_bias)}
     if args.write_default and not g.is_default(args.lengths, args.seeds, **settings) or (
             args.write_default and args.cells != list(CELLS)):
-        raise InputError("--write-default records the default sweep only: leave the other options at their defaults.")
+        raise InputError("lab_write_default_only")
     if args.shipped:
         sweep = g.default_sweep()
         if sweep is None:
-            raise InputError(f"No shipped results in {g.DEFAULT_FILE}; run: {g.DEFAULT_COMMAND}")
+            raise InputError("lab_no_shipped", file=str(g.DEFAULT_FILE), command=g.DEFAULT_COMMAND)
     else:
         sweep = g.long_range_sweep(args.cells, args.lengths, args.seeds, progress=_bar(), **settings)
     if args.write_default:
@@ -146,7 +146,7 @@ def exploding_runs(scale: float = d.EXPLODING["init_scale"], clip: float = d.EXP
     from . import experiments as g
 
     if not clip > 0:  # before the first run, not after it
-        raise InputError("clip must be positive (or None to turn clipping off).")
+        raise InputError("bad_clip")
     kw = {"init_scale": scale, "steps": steps, "seed": seed, "progress": progress, "should_stop": should_stop}
     runs = [g.exploding_experiment(clip=None, **kw), g.exploding_experiment(clip=clip, **kw)]
     return {"runs": runs, "summaries": [g.explosion_summary(r) for r in runs],

@@ -85,9 +85,9 @@ def long_range_experiment(cell: str, length: int, steps: int = LONG_RANGE["steps
     from the end on `n_grad` test sequences at initialisation ("jac_init") and after training ("jac_end").
     """
     if cell not in CELLS:
-        raise InputError(f"Unknown cell '{cell}': choose one of {', '.join(CELLS)}.")
+        raise InputError("unknown_cell", cell=str(cell), choices=", ".join(CELLS))
     if length < 1 or steps < 0:
-        raise InputError("length must be at least 1 and steps at least 0.")
+        raise InputError("bad_length_steps")
     settings = {"steps": steps, "seed": seed, "emb_dim": emb_dim, "hidden_dim": hidden_dim,
                 "n_distractors": n_distractors, "batch_size": batch_size, "lr": lr, "n_test": n_test,
                 "n_grad": n_grad, "solved_at": solved_at, "gate_bias": gate_bias}
@@ -256,11 +256,11 @@ def exploding_experiment(cell: str = EXPLODING["cell"], init_scale: float = EXPL
     finite either way: tanh bounds every state, so here an explosion wrecks the weights rather than overflowing.
     """
     if cell not in CELLS:
-        raise InputError(f"Unknown cell '{cell}': choose one of {', '.join(CELLS)}.")
+        raise InputError("unknown_cell", cell=str(cell), choices=", ".join(CELLS))
     if clip is not None and not clip > 0:
-        raise InputError("clip must be positive (or None to turn clipping off).")
+        raise InputError("bad_clip")
     if steps < 1 or lr <= 0 or init_scale <= 0:
-        raise InputError("steps, lr and the scale must be positive.")
+        raise InputError("lab_bad_explode")
     start = time.perf_counter()
     with _limited(num_threads, seed):
         gen = torch.Generator().manual_seed(seed)

@@ -52,7 +52,7 @@ def _eval(model: SentimentRNN):
 def _as_ids(ids) -> torch.Tensor:
     ids = torch.as_tensor(ids, dtype=torch.long).reshape(-1)
     if len(ids) == 0:
-        raise InputError("The sentence has no tokens.")
+        raise InputError("no_tokens")
     return ids
 
 
@@ -121,7 +121,7 @@ def repeat_to(ids: Sequence[int], n: int = LONG_SENTENCE) -> list[int]:
     """The sentence repeated until it has `n` tokens (cut at n): a long input made of the user's own words."""
     ids = list(ids)
     if not ids:
-        raise InputError("The sentence has no tokens.")
+        raise InputError("no_tokens")
     return (ids * (n // len(ids) + 1))[:n]
 
 

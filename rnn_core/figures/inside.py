@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..i18n import t
+from ..i18n import plotly_separators, t
 from ..model import CELL_NAMES
 from .memory import CELL_COLORS, label
 
@@ -53,7 +53,8 @@ def jacobian_figure(reports: Mapping[str, dict], which: str = "long", lang: str 
     fig.add_hline(y=1, line_dash="dash", line_width=1, line_color="#bbbbbb")  # not gray: that is the RNN's colour
     words = t("lab_words", lang, n=n)
     fig.update_layout(**_LAYOUT, title=t("fx_grad_title", lang, words=words),
-                      xaxis_title=t("fx_steps_before_end", lang), yaxis_title="‖∂h_T/∂h_t‖₂ (log)")
+                      xaxis_title=t("fx_steps_before_end", lang), yaxis_title="‖∂h_T/∂h_t‖₂ (log)",
+                      separators=plotly_separators(lang))
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
 
@@ -69,7 +70,8 @@ def step_factor_figure(report: dict, tokens: Sequence[str], lang: str = "en") ->
                              opacity=opacity, marker={"color": CELL_COLORS.get(report["cell"])}))
     fig.add_hline(y=1, line_dash="dash", line_width=1, line_color="#bbbbbb")
     fig.update_layout(**_LAYOUT, barmode="group", title=t("lab_factors_title", lang, cell=name),
-                      xaxis=_token_axis(tokens), yaxis_title=t("lab_factors_y", lang))
+                      xaxis=_token_axis(tokens), yaxis_title=t("lab_factors_y", lang),
+                      separators=plotly_separators(lang))
     return fig
 
 
@@ -82,7 +84,7 @@ def long_range_accuracy_figure(sweep: dict, lang: str = "en") -> go.Figure:
                                  name=CELL_NAMES.get(cell, cell), line={"color": CELL_COLORS.get(cell)}))
     fig.add_hline(y=0.5, line_dash="dot", line_color="gray", annotation_text=t("fx_chance", lang))
     fig.update_layout(**_LAYOUT, title=t("fx_long_title", lang), xaxis_title=t("fx_long_x", lang),
-                      yaxis_title=t("fx_test_accuracy", lang))
+                      yaxis_title=t("fx_test_accuracy", lang), separators=plotly_separators(lang))
     fig.update_xaxes(type="log", tickvals=list(sweep["lengths"]))
     fig.update_yaxes(range=[0.4, 1.02])
     return fig
@@ -102,7 +104,8 @@ def long_range_gradient_figure(sweep: dict, length: int | None = None, when: str
                                      y=_positive(np.mean([r[key] for r in runs], axis=0)),
                                      name=CELL_NAMES.get(cell, cell), line={"color": CELL_COLORS.get(cell)}))
     fig.update_layout(**_LAYOUT, title=t(f"fx_long_grad_{when}", lang, length=length),
-                      xaxis_title=t("fx_steps_before_end", lang), yaxis_title=t("fx_mean_grad", lang))
+                      xaxis_title=t("fx_steps_before_end", lang), yaxis_title=t("fx_mean_grad", lang),
+                      separators=plotly_separators(lang))
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
 
@@ -133,7 +136,8 @@ def exploding_figure(runs: Sequence[dict], lang: str = "en") -> go.Figure:
                                              hovertext=t("fx_diverged", lang, step=r["diverged_at"])), row=1, col=col)
     # The legend goes under the panels: three of them leave no room on the right.
     fig.update_layout(**{**_LAYOUT, "margin": {**_LAYOUT["margin"], "t": 80}}, title=t("fx_explode_title", lang),
-                      height=480, legend={"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left", "x": 0})
+                      height=480, separators=plotly_separators(lang),
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left", "x": 0})
     fig.update_xaxes(title_text=t("fx_step", lang))
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
@@ -157,7 +161,7 @@ def word_importance_figure(result: dict, title: str | None = None, lang: str = "
     else:
         what, note = f"Occlusion ({result['replace_with']}, {result['target']})", f"f(x) = {result['f_x']:.3f}"
     fig.update_layout(**_LAYOUT, title=title or f"{what} ({note})", xaxis=_token_axis(tokens),
-                      yaxis_title=t("fx_contribution", lang), showlegend=False)
+                      yaxis_title=t("fx_contribution", lang), showlegend=False, separators=plotly_separators(lang))
     return fig
 
 
@@ -186,13 +190,14 @@ def memory_path_figure(paths: Sequence[dict], pca: dict | None = None, names: Se
                     "cmax": 1, "showscale": i == 0, "colorbar": {"title": {"text": "P(+)"}},
                     "line": {"width": 1, "color": "black"}},
             customdata=_finite(path["prefix_p"], 4), hovertemplate="%{text}<br>P(+) = %{customdata:.3f}"))
-    labels = ["PC1", "PC2"]
+    labels = [t("fx_pc_bare", lang, k=k) for k in (1, 2)]
     if pca is not None:
         ratio = np.asarray(pca["explained_variance_ratio"])
-        labels = [t("fx_pc", lang, k=k + 1, pct=100 * ratio[k]) for k in range(2)]
+        labels = [t("fx_pc", lang, k=k + 1, share=float(ratio[k])) for k in range(2)]
     # The legend (one entry per sentence) goes under the plot: on the right it would sit on the colour bar.
     fig.update_layout(**{**_LAYOUT, "margin": {**_LAYOUT["margin"], "b": 60 + 22 * len(paths)}},
                       title=t("fx_path_title", lang), xaxis_title=labels[0], yaxis_title=labels[1],
+                      separators=plotly_separators(lang),
                       legend={"orientation": "h", "yanchor": "top", "y": -0.15, "xanchor": "left", "x": 0})
     return fig
 
@@ -204,5 +209,6 @@ def neuron_activation_figure(act: dict, title: str | None = None, lang: str = "e
     fig = go.Figure(go.Bar(x=list(range(len(v))), y=_finite(v), hovertext=[label(x) for x in act["tokens"]],
                            marker={"color": _finite(v), "colorscale": DIVERGING, "cmin": -lim, "cmax": lim}))
     fig.update_layout(**_LAYOUT, title=title or t("fx_unit_title", lang, unit=act["unit"], state=act["state"]),
-                      xaxis=_token_axis(act["tokens"]), yaxis_title=t("fig_activation", lang), showlegend=False)
+                      xaxis=_token_axis(act["tokens"]), yaxis_title=t("fig_activation", lang), showlegend=False,
+                      separators=plotly_separators(lang))
     return fig
