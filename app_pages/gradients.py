@@ -13,6 +13,7 @@ from rnn_core.figures.inside import (
     long_range_gradient_figure,
     step_factor_figure,
 )
+from rnn_core.i18n import format_number
 
 ui = current_ui()
 st.title(t("page_gradients", ui))
@@ -31,7 +32,7 @@ if picked:
         with right:
             chart(jacobian_figure(reports, "long", lang=ui), "jac_long")
         st.caption(t("grad_sentence_note", ui))
-        st.markdown(captions.markdown(captions.jacobian_table(reports, ui)))
+        st.table(captions.jacobian_table(reports, ui))
         st.markdown(captions.jacobian_caption(reports, ui))
     mine = report(sel.name)  # the cell (or own model) chosen above: its one-step factors
     if len(mine["trained"]["factors"]):
@@ -82,7 +83,7 @@ if sweep and sweep["runs"]:
     with right:
         chart(long_range_gradient_figure(sweep, length=max(r["length"] for r in sweep["runs"]), lang=ui),
               "long_grad")
-    st.markdown(captions.markdown(captions.long_range_table(sweep, ui)))
+    st.table(captions.long_range_table(sweep, ui))
     st.markdown(captions.long_range_caption(sweep, ui))
     st.caption(t("lab_long_shipped", ui, seeds=", ".join(map(str, sweep["seeds"])), command=lab.DEFAULT_COMMAND,
                  seconds=sweep["seconds"]) if shipped else t("long_done", ui, n=len(sweep["runs"]),
@@ -93,8 +94,10 @@ st.markdown(t("grad_explode_intro", ui, hidden=lab.EXPLODING["hidden_dim"], leng
                  lr=lab.EXPLODING["lr"]))
 with st.form("exploding_form"):
     c1, c2 = st.columns(2)
-    scale = c1.slider(t("init_scale", ui), 0.5, 8.0, lab.EXPLODING["init_scale"], 0.5)
-    clip = c2.select_slider(t("clip_value", ui), [0.1, 0.25, 0.5, 1.0, 2.0], value=lab.EXPLODING["clip"])
+    scale = c1.select_slider(t("init_scale", ui), [k / 2 for k in range(1, 17)], value=lab.EXPLODING["init_scale"],
+                             format_func=lambda v: format_number(v, "", ui))
+    clip = c2.select_slider(t("clip_value", ui), [0.1, 0.25, 0.5, 1.0, 2.0], value=lab.EXPLODING["clip"],
+                            format_func=lambda v: format_number(v, "", ui))
     go = st.form_submit_button(t("run_explode", ui))
 if go:
     with st.spinner():

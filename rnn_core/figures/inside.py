@@ -53,7 +53,7 @@ def jacobian_figure(reports: Mapping[str, dict], which: str = "long", lang: str 
     fig.add_hline(y=1, line_dash="dash", line_width=1, line_color="#bbbbbb")  # not gray: that is the RNN's colour
     words = t("lab_words", lang, n=n)
     fig.update_layout(**_LAYOUT, title=t("fx_grad_title", lang, words=words),
-                      xaxis_title=t("fx_steps_before_end", lang), yaxis_title="‖∂h_T/∂h_t‖₂ (log)",
+                      xaxis_title=t("fx_steps_before_end", lang), yaxis_title=t("lab_jac_y", lang),
                       separators=plotly_separators(lang))
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
