@@ -182,7 +182,8 @@ def test_typed_sentence_renders_and_animates(tab):
     tokens = ["good", "movie", ",", "not", "boring"]
     type_sentence(page, "Good movie, not boring")
     wait_for_ticks(page, tokens)
-    expect(page.locator(".rl-chip")).to_have_text(tokens)
+    expect(page.locator(".rl-chip")).to_have_text(["Good", *tokens[1:]])  # chips: the words as typed
+    expect(page.locator(".rl-chip").first).to_have_attribute("title", t("token_reads_as", "en", token="good"))
     n = len(tokens)
     samples = play(page)
 
