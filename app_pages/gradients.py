@@ -36,7 +36,7 @@ if picked:
         st.markdown(captions.jacobian_caption(reports, ui))
     mine = report(sel.name)  # the cell (or own model) chosen above: its one-step factors
     if len(mine["trained"]["factors"]):
-        chart(step_factor_figure(mine, tr.tokens[1:], lang=ui), "jac_factors")
+        chart(step_factor_figure(mine, tr.words[1:], lang=ui), "jac_factors")  # as typed
     st.caption(captions.factors_caption(mine, ui))
 
 st.subheader(t("grad_long_title", ui))
