@@ -354,3 +354,31 @@ def test_a_one_word_sentence_has_no_factors_but_still_a_long_sentence(app):
     assert not at.error and len(at.get("plotly_chart")) == 4  # no factor bars for a single word
     assert any(c.value.startswith("A one-word sentence has no step") for c in at.caption)
     assert at.table[0].value.to_dict("records")[0]["words"] == "1"
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_what_the_page_says_about_the_shipped_models_on_the_default_sentence(lang):
+    """Rule 7: the lesson the captions draw on the default sentence holds for the committed bundles."""
+    from rnn_core import examples
+    from rnn_core.bundle import MODELS_DIR, load_model
+    from rnn_core.trace import trace
+
+    reports = {}
+    for cell in CELLS:
+        b = load_model(MODELS_DIR / f"{lang}-{cell}")
+        reports[cell] = g.sentence_jacobians(b.model, trace(b.model, b.vocab, examples.default_text(lang)).ids)
+    for r in reports.values():  # untrained, every cell vanishes on the 50-word sentence; training helps each one
+        assert r["untrained"]["long"]["first"] < 1e-6 and r["trained"]["long"]["first"] > 100 * r["untrained"][
+            "long"]["first"]
+    rnn = reports["rnn"]
+    # training moved the RNN's W_hh to the edge (ρ ≈ 1), so on the short default sentence its product holds
+    assert rnn["untrained"]["w_hh"]["spectral_radius"] < 0.7 < 0.95 < rnn["trained"]["w_hh"]["spectral_radius"]
+    text = captions.jacobian_caption(reports, "en")
+    assert "The trained RNN does not vanish on your sentence" in text
+    if lang == "ru":  # ... but not on 50 words, where the gated cells keep the path open
+        assert rnn["trained"]["long"]["first"] < 1e-5 and min(reports[c]["trained"]["long"]["first"]
+                                                              for c in ("lstm", "gru")) > 0.1
+        assert "The gated cells keep more of it than the RNN" in text
+    else:  # the English RNN keeps more than the LSTM here, and the caption says so instead
+        assert rnn["trained"]["long"]["first"] > reports["lstm"]["trained"]["long"]["first"]
+        assert "Here LSTM keeps less than the trained RNN" in text
