@@ -4,6 +4,7 @@ Every loader returns a Dataset of texts with 0/1 labels (1 = positive), exact du
 """
 from __future__ import annotations
 
+import csv
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,12 +76,32 @@ def _clean(texts, labels, source: dict, dropped: dict) -> Dataset:
     return Dataset(keep_t, keep_y, source, dropped)
 
 
+MAX_CSV_BYTES = 50 * 1024 * 1024  # read at most this much of a file (a path may name /dev/zero)
+MAX_CSV_COLUMNS = 200  # a training CSV needs two; 100,000 made two 100k-option selectboxes (B13)
+
+
+def shown(value, limit: int = 60) -> str:
+    """A CSV header or cell as a message may show it: control characters replaced by '?', cut to `limit`."""
+    s = "".join(ch if ch.isprintable() else "?" for ch in str(value))
+    return s if len(s) <= limit else s[:limit] + "…"
+
+
+def _read_bytes(src: str | Path) -> bytes:
+    try:
+        with open(src, "rb") as f:
+            raw = f.read(8192)
+            if b"\x00" not in raw:  # binary (say /dev/zero) is refused below without reading more of it
+                raw += f.read(MAX_CSV_BYTES + 1 - len(raw))
+    except OSError as e:
+        raise InputError(f"Cannot read the CSV file {shown(src, 200)}: {e.strerror or type(e).__name__}") from None
+    if len(raw) > MAX_CSV_BYTES:
+        raise InputError(f"The CSV file {shown(src, 200)} is larger than {MAX_CSV_BYTES // 2**20} MB.")
+    return raw
+
+
 def read_csv_frame(src: str | Path | bytes) -> pd.DataFrame:
     """Read a CSV (path or raw bytes) as strings, turning every way it can be unreadable into an InputError."""
-    try:
-        raw = src if isinstance(src, bytes) else Path(src).read_bytes()
-    except OSError as e:
-        raise InputError(f"Cannot read the CSV file {src}: {e.strerror or e}") from None
+    raw = src if isinstance(src, bytes) else _read_bytes(src)
     if not raw.strip():
         raise InputError("The CSV file is empty.")
     if b"\x00" in raw[:8192]:
@@ -90,9 +111,12 @@ def read_csv_frame(src: str | Path | bytes) -> pd.DataFrame:
     except UnicodeDecodeError:
         raise InputError("The CSV file is not UTF-8 encoded: save it as UTF-8 and try again.") from None
     try:
+        header = next(csv.reader(io.StringIO(text[:1_000_000])), [])  # counted before pandas builds the columns
+        if len(header) > MAX_CSV_COLUMNS:
+            raise InputError(f"The CSV file has {len(header):,} columns; at most {MAX_CSV_COLUMNS} are read.")
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
-        raise InputError(f"The CSV file could not be parsed: {str(e).splitlines()[0]}") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as e:
+        raise InputError(f"The CSV file could not be parsed: {shown(str(e).splitlines()[0], 200)}") from None
 
 
 def read_labelled_csv(src, text_col: str = "text", label_col: str = "label", other_labels: str = "error",
@@ -102,13 +126,14 @@ def read_labelled_csv(src, text_col: str = "text", label_col: str = "label", oth
     df = read_csv_frame(src)
     missing = [c for c in (text_col, label_col) if c not in df.columns]
     if missing:
-        cols = ", ".join(map(str, df.columns[:20]))
-        raise InputError(f"Column(s) {', '.join(missing)} not in the CSV; its columns are: {cols}")
+        cols = ", ".join(shown(c) for c in df.columns[:20])
+        raise InputError(f"Column(s) {', '.join(shown(c) for c in missing)} not in the CSV; its columns are: {cols}")
     labels = [parse_label(v) for v in df[label_col]]
     bad = sorted({str(v) for v, y in zip(df[label_col], labels) if y is None})
     if bad and other_labels == "error":
-        shown = ", ".join(repr(b) for b in bad[:5]) + (" ..." if len(bad) > 5 else "")
-        raise InputError(f"Unknown label value(s) {shown} in column '{label_col}': use 0/1 or positive/negative.")
+        values = ", ".join(repr(shown(b)) for b in bad[:5]) + (" ..." if len(bad) > 5 else "")
+        raise InputError(f"Unknown label value(s) {values} in column '{shown(label_col)}': use 0/1 or "
+                         "positive/negative.")
     rows = [(t, y) for t, y in zip(df[text_col], labels) if y is not None]
     dropped = {"other_label": len(df) - len(rows)} if len(rows) < len(df) else {}
     ds = _clean([t for t, _ in rows], [y for _, y in rows], source or {"name": str(src)[:200]}, dropped)

@@ -58,19 +58,42 @@ class TrainConfig:
     # count keeps float reductions, hence the metrics, identical between runs
 
     def check(self) -> None:
+        """Refuse settings that are out of range or would not fit the loader's limits (rnn_core/limits.py), before a
+        single weight is allocated: a model trained here must always load again."""
+        from math import isfinite
+
+        from . import limits
+
         if self.cell not in CELLS:
             raise InputError(f"Unknown cell '{self.cell}': choose one of {', '.join(CELLS)}.")
-        for name in ("emb_dim", "hidden_dim", "max_len", "epochs", "batch_size", "min_count"):
-            if getattr(self, name) < 1:
-                raise InputError(f"{name} must be at least 1.")
+        for name, cap in (("emb_dim", limits.MAX_EMB_DIM), ("hidden_dim", limits.MAX_HIDDEN_DIM),
+                          ("max_len", limits.MAX_LEN_CAP), ("epochs", limits.MAX_EPOCHS),
+                          ("batch_size", limits.MAX_BATCH), ("min_count", 10**9), ("threads", 64),
+                          ("patience", 10**6)):
+            if not 1 <= getattr(self, name) <= cap:
+                raise InputError(f"{name} must be between 1 and {cap:,}.")
+        if self.max_vocab is not None and not 1 <= self.max_vocab <= limits.MAX_VOCAB:
+            raise InputError(f"max_vocab must be between 1 and {limits.MAX_VOCAB:,}.")
+        floats = ("lr", "lr_decay", "weight_decay", "dropout", "word_dropout", "rare_dropout", "prefix_weight",
+                  "neutral_weight", "ema", "weight_drop", "clip", "time_limit", "emb_init", "forget_bias")
+        if not all(getattr(self, n) is None or isfinite(getattr(self, n)) for n in floats):
+            raise InputError("Every setting must be a finite number (no nan or inf).")
         if not all(0 <= getattr(self, n) < 1 for n in ("dropout", "word_dropout", "weight_drop", "ema")):
             raise InputError("dropout, word_dropout, weight_drop and ema must be in [0, 1).")
         if min(self.rare_dropout, self.prefix_weight, self.neutral_weight, self.weight_decay) < 0:
             raise InputError("rare_dropout, prefix_weight, neutral_weight and weight_decay must be >= 0.")
-        if self.threads < 1:
-            raise InputError("threads must be at least 1.")
-        if not self.lr > 0:
-            raise InputError("The learning rate must be positive.")
+        if not 0 < self.lr <= 10:
+            raise InputError("The learning rate must be positive (and at most 10).")
+        if not 0 < self.lr_decay <= 1:
+            raise InputError("lr_decay must be in (0, 1]: the learning rate is multiplied by it after each epoch.")
+        for name in ("clip", "time_limit", "emb_init"):
+            if getattr(self, name) is not None and not getattr(self, name) > 0:
+                raise InputError(f"{name} must be positive (or left out).")
+        if self.max_batches is not None and self.max_batches < 1:
+            raise InputError("max_batches must be at least 1.")
+        vocab = (self.max_vocab or 0) + 2
+        if limits.n_params(self.cell, vocab, self.emb_dim, self.hidden_dim) > limits.MAX_PARAMS:
+            raise InputError(f"These sizes make a model over the limit of {limits.MAX_PARAMS:,} parameters.")
 
 
 @dataclass
