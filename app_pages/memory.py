@@ -7,7 +7,7 @@ from app_pages.common import accuracy_text, chart, current_ui, get_bundle, get_t
 from rnn_core.figures.memory import compare_curves, memory_animation, standalone_html, state_heatmap
 from rnn_core.model import CELL_NAMES, CELLS
 from rnn_core.report import architecture_rows, markdown_table, steps
-from rnn_core.safe_html import token_chips
+from rnn_core.safe_html import md_escape, token_chips
 
 ui = current_ui()
 st.title(t("page_memory", ui))
@@ -20,7 +20,7 @@ def result(tr, b):
     color = "green" if positive else "red"
     st.markdown(f"### {t('sentiment', ui)}: :{color}[{word}] · {t('probability', ui)} = {tr.p:.3f}")
     st.progress(tr.p)
-    st.caption(t("sidebar_model", ui, name=b.name, acc=accuracy_text(b.metrics)))
+    st.caption(t("sidebar_model", ui, name=md_escape(b.name), acc=accuracy_text(b.metrics)))
 
 
 def page():

@@ -265,8 +265,9 @@ def _build(blobs: dict, cfg: dict, where: str, default_name: str, path: Path | N
     model.eval()
     extras = {f: _parse_json(blobs[f], f"{where}/{f}") for f in EXTRAS if f in cfg["files"]}
     _check_extras(extras, cfg, where)
-    name = cfg.get("name")
-    return Bundle(name if isinstance(name, str) and name else default_name, path, cfg, vocab, model, metrics, extras)
+    name = cfg.get("name")  # shown on pages and in file names: only what _NAME allows, else the folder's name
+    return Bundle(name if isinstance(name, str) and _NAME.match(name) else default_name, path, cfg, vocab, model,
+                  metrics, extras)
 
 
 def _vocab(d: dict, cfg: dict, where: str) -> Vocab:

@@ -10,7 +10,7 @@ MAX_EMB_DIM = 512
 MAX_HIDDEN_DIM = 512
 MAX_LEN_CAP = 200  # tokens read per sentence; figures and analyses grow with it (B7: 10**9 made an 11 MB figure)
 MAX_PARAMS = 4_000_000  # 16 MB of float32 weights: room for every model the Train page can make
-MAX_EPOCHS = 200
+MAX_EPOCHS = 10_000  # a run is capped in time anyway; tests train "for ever" and stop it
 MAX_BATCH = 4096
 
 # Files of a bundle, in bytes (what may be read or inflated, whatever a zip header declares).

@@ -240,3 +240,71 @@ def test_cli_reports_an_unexpected_error_in_one_line(monkeypatch, capsys):
     assert cli.main(["models"]) == 1
     err = capsys.readouterr().err
     assert err.strip() == "error: unexpected ZeroDivisionError: division by zero"
+
+
+# Pages: B6, B7, B10, B13 through AppTest ------------------------------------------------------------------------
+def upload_model(at, data: bytes, name="evil.zip"):
+    at.switch_page("app_pages/train.py").run()
+    at.file_uploader(key="model_zip").upload(name, data, "application/zip").run()
+    assert not at.exception
+    return at
+
+
+def test_b6_b10_bundle_strings_are_escaped_on_the_pages(app, zipped):
+    _, files = zipped
+    pca = json.loads(files["zipped/pca.json"])
+    pca["fitted_on"]["n_states"] = "![t](http://127.0.0.1:8641/pixel.png) **BOLD** [click](https://evil.example/)"
+    edited = signed(files, {"pca.json": json.dumps(pca).encode()})
+    cfg = json.loads(edited["zipped/config.json"])
+    cfg["name"] = "a._b_.c"  # a name _NAME allows that would still put *b* in italics as Markdown
+    edited["zipped/config.json"] = json.dumps(cfg).encode()
+    at = upload_model(app(text="good movie"), rezip(edited))
+    assert any(r"a.\_b\_.c" in s.value for s in at.success), [s.value for s in at.success]
+    at.switch_page("app_pages/path.py").run()
+    at.selectbox(key="my_model").set_value("a._b_.c").run()
+    assert not at.exception and at.get("plotly_chart")
+    shown = " ".join(c.value for c in at.caption)
+    assert "pixel.png" not in shown and "evil.example" not in shown and "?" in shown
+
+
+def test_b10_a_folder_bundle_with_a_markdown_name_shows_its_folder_name(tiny_bundle):
+    cfg = json.loads((tiny_bundle / CONFIG).read_text())
+    cfg["name"] = "a _b_ c"
+    (tiny_bundle / CONFIG).write_text(json.dumps(cfg))
+    assert load_model(tiny_bundle).name == tiny_bundle.name
+
+
+def test_b7_a_session_model_is_traced_once_per_sentence(app, zipped, monkeypatch):
+    import app_pages.common as common
+
+    calls = []
+    real = common.trace
+    monkeypatch.setattr(common, "trace", lambda *a, **k: calls.append(1) or real(*a, **k))
+    at = upload_model(app(text="good movie , not boring"), zipped[0], "zipped.zip")
+    at.switch_page("app_pages/importance.py").run()
+    at.selectbox(key="my_model").set_value("zipped").run()
+    n = len(calls)
+    assert n >= 1 and not at.exception
+    at.segmented_control(key="ui").set_value("RU").run()  # a rerun with the same sentence and model
+    assert not at.exception and len(calls) == n
+
+
+def test_b13_a_very_wide_csv_is_refused_and_parsed_once(app, monkeypatch):
+    import rnn_core.data as data
+
+    at = app()
+    at.switch_page("app_pages/train.py").run()
+    at.radio(key="train_source").set_value("upload").run()
+    wide = (",".join(f"c{i}" for i in range(100_000)) + "\n" + ",".join("1" for _ in range(100_000))).encode()
+    at.file_uploader(key="train_csv").upload("wide.csv", wide, "text/csv").run()
+    assert not at.exception and any("100,000 columns" in e.value for e in at.error)
+    assert not at.selectbox  # no 100k-option selectboxes
+    calls = []
+    real = data.read_csv_frame
+    monkeypatch.setattr(data, "read_csv_frame", lambda *a, **k: calls.append(1) or real(*a, **k))
+    rows = "text,label\n" + "\n".join(f"good film {i},1\nbad film {i},0" for i in range(30))
+    at.file_uploader(key="train_csv").upload("ok.csv", rows.encode(), "text/csv").run()
+    at.checkbox(key="skip_other").check().run()
+    at.checkbox(key="skip_other").uncheck().run()
+    assert not at.exception and not at.error
+    assert len(calls) == 3  # columns once, then the Dataset once per choice of options (two), never per rerun
