@@ -20,8 +20,9 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
-from ..i18n import t
-from ..text import detect_lang
+from rnn_core.i18n import t
+from rnn_core.text import detect_lang
+
 from . import REPO, pct
 
 CHROMIUM = "/usr/bin/chromium"
@@ -219,7 +220,7 @@ def load_texts(n: int, phase: int) -> list[str]:
 
 def expected(text: str) -> dict:
     """What `python -m rnn_core predict --model {lang}-lstm --json TEXT` prints (run in-process, same code path)."""
-    from ..cli import main
+    from rnn_core.cli import main
 
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
