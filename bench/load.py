@@ -37,11 +37,16 @@ RU = ["это отличный фильм", "скучно и очень долг
       "ужасный фильм , не смотрите", "неплохо , но могло быть лучше"]
 
 
-def sentence(user: int, step: int) -> str:
+def sentence(user: int, step: int, words: int = 0) -> str:
     """A sentence per user and step, English and Russian in turn, each one different (a repeated sentence would be
-    answered from the trace cache and measure nothing)."""
+    answered from the trace cache and measure nothing); `words` > 0 joins pool sentences up to about that many
+    words (50: the most the models read, the heaviest page)."""
     pool = EN if (user + step) % 2 == 0 else RU
-    return f"{pool[(user * 7 + step) % len(pool)]} {user}-{step}"
+    parts, k = [], user * 7 + step
+    while not parts or sum(len(p.split()) for p in parts) < words:
+        parts.append(pool[k % len(pool)])
+        k += 1
+    return f"{' , '.join(parts)} {user}-{step}"
 
 
 @dataclass
@@ -117,7 +122,8 @@ class User:
         return cs
 
 
-async def user_session(u: User, url: str, steps: int, think: float, rng: random.Random, deadline: float) -> None:
+async def user_session(u: User, url: str, steps: int, think: float, rng: random.Random, deadline: float,
+                       words: int = 0) -> None:
     import websockets
 
     ws_url = url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
@@ -125,14 +131,14 @@ async def user_session(u: User, url: str, steps: int, think: float, rng: random.
     async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=2**26, open_timeout=60,
                                   ping_interval=None, additional_headers={"Cookie": f"rnnlens=user{u.index}"}) as ws:
         u.ws = ws
-        u.text = sentence(u.index, 0)
+        u.text = sentence(u.index, 0, words)
         u.log.append(("open", u.text, u.cell, await u.run(u.state("text=" + quote(u.text)))))
         for step in range(1, steps + 1):
             if time.monotonic() > deadline:
                 return
             await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
             if step % 2:
-                u.text = sentence(u.index, step)
+                u.text = sentence(u.index, step, words)
                 change = {"text": u.text}
             else:
                 u.cell = CELLS[(CELLS.index(u.cell) + 1) % len(CELLS)]
@@ -194,13 +200,13 @@ def rss_mb(pids: list[int], key: str = "VmRSS") -> float:
 
 
 async def drive(url: str, pids: list[int], users: int, steps: int, think: float, ramp: float, seed: int,
-                timeout: float) -> dict:
+                timeout: float, words: int = 0) -> dict:
     rng = random.Random(seed)
     deadline = time.monotonic() + timeout
     idle_rss = rss_mb(pids) if pids else None
     # One visit before the crowd loads torch and the models (on every replica: a proxy may spread them), so that
     # "per session" below is what one more session costs, not the first one's imports.
-    warm = [User(-1 - i) for i in range(max(len(pids), 1))]
+    warm = [User(-1 - i) for i in range(4 * max(len(pids), 1))]  # enough to reach every replica behind a proxy
     await asyncio.gather(*(user_session(u, url, 0, 0, rng, deadline) for u in warm))
     warm_rss = rss_mb(pids) if pids else None
     crowd = [User(i) for i in range(users)]
@@ -209,14 +215,14 @@ async def drive(url: str, pids: list[int], users: int, steps: int, think: float,
     async def one(u: User):
         await asyncio.sleep(u.index * ramp)  # users arrive over users * ramp seconds, not all in one instant
         try:
-            await asyncio.wait_for(user_session(u, url, steps, think, random.Random(rng.random()), deadline),
-                                   timeout + 60)
+            await asyncio.wait_for(user_session(u, url, steps, think, random.Random(rng.random()), deadline,
+                                                words), timeout + 60)
         except Exception as e:  # noqa: BLE001 -- a failed session is an error in the report, not a crash
             u.log.append(("fail", u.text, u.cell, Answer(0.0, error=f"{type(e).__name__}: {e}"[:200])))
 
     await asyncio.gather(*(one(u) for u in crowd))
     wall = time.perf_counter() - t0
-    res = {"url": url, "users": users, "steps": steps, "think_s": think, "wall_s": round(wall, 1),
+    res = {"url": url, "users": users, "steps": steps, "think_s": think, "words": words, "wall_s": round(wall, 1),
            "timed_out": time.monotonic() > deadline, **grade(crowd)}
     if pids:
         cpu = cpu_seconds(pids) - cpu0
@@ -236,7 +242,8 @@ def table(res: dict) -> str:
     def secs(*keys):
         return " / ".join("n/a" if res[k] is None else f"{res[k]:.2f}" for k in keys) + " s"
 
-    rows = [("users (sessions) x steps, think time", f"{res['users']} x {res['steps']}, {res['think_s']} s"),
+    rows = [("users (sessions) x steps, think time, words", f"{res['users']} x {res['steps']}, {res['think_s']} s, "
+                                                          f"{res['words'] or 'short'}"),
             ("interactions (+ first visits)", f"{res['interactions']} (+ {res['opens']})"),
             ("errors (wrong or missing results)", str(res["errors"])),
             ("KB sent per interaction", str(res["kb_per_interaction"])),
@@ -262,6 +269,7 @@ def main(argv=None) -> int:
     p.add_argument("--think", type=float, default=2.0, help="mean seconds a user waits between interactions")
     p.add_argument("--ramp", type=float, default=0.1, help="seconds between two users' arrivals")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--words", type=int, default=0, help="sentences of about this many words (0: short ones)")
     p.add_argument("--timeout", type=float, default=600, help="wall-clock limit of the whole run")
     p.add_argument("--url", help="an existing server or proxy on loopback (default: start one)")
     p.add_argument("--pids", default="", help="with --url: server pids to measure CPU and RSS on, comma-separated")
@@ -280,7 +288,8 @@ def main(argv=None) -> int:
             server = Server(APP).start()
             server.wait_healthy()
             url, pids = server.url, [server.proc.pid]
-        res = asyncio.run(drive(url, pids, args.users, args.steps, args.think, args.ramp, args.seed, args.timeout))
+        res = asyncio.run(drive(url, pids, args.users, args.steps, args.think, args.ramp, args.seed, args.timeout,
+                                args.words))
     finally:
         if server is not None:
             server.stop()

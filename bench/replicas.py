@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -43,7 +45,12 @@ http {{
   server {{
     listen 127.0.0.1:{port};
     location / {{
-      if ($cookie_rnnlens = "") {{ add_header Set-Cookie "rnnlens=$request_id; Path=/; HttpOnly; SameSite=Lax"; }}
+      # Which replica answered: tests check stickiness with it (a production proxy would leave it out).
+      add_header X-RNN-Lens-Replica $upstream_addr always;
+      if ($cookie_rnnlens = "") {{
+        add_header Set-Cookie "rnnlens=$request_id; Path=/; HttpOnly; SameSite=Lax";
+        add_header X-RNN-Lens-Replica $upstream_addr always;
+      }}
       proxy_pass http://app;
       proxy_http_version 1.1;
       proxy_set_header Upgrade $http_upgrade;
@@ -85,26 +92,33 @@ def start_nginx(ports: list[int], tmp: Path) -> tuple[subprocess.Popen, int]:
     raise RuntimeError(f"nginx did not come up: {(tmp / 'error.log').read_text()[-500:]}")
 
 
-def run(n_replicas: int, users: int, steps: int, think: float, ramp: float, timeout: float) -> dict:
+@contextlib.contextmanager
+def cluster(n_replicas: int, env: dict | None = None):
+    """N replicas (replica i pinned to core i mod cores) behind a sticky nginx: yields (proxy url, replica pids)."""
     replicas, proxy = [], None
     with tempfile.TemporaryDirectory(prefix="rnn-lens-nginx-") as tmp:
         try:
-            for core in range(n_replicas):
-                replicas.append(Server(APP, prefix=["taskset", "-c", str(core)]).start())
+            for i in range(n_replicas):
+                core = i % (os.cpu_count() or 1)
+                replicas.append(Server(APP, env=env, prefix=["taskset", "-c", str(core)]).start())
             for r in replicas:
                 r.wait_healthy()
             proxy, port = start_nginx([r.port for r in replicas], Path(tmp))
-            res = asyncio.run(drive(f"http://127.0.0.1:{port}/", [r.proc.pid for r in replicas], users, steps,
-                                    think, ramp, 0, timeout))
-            res["replicas"] = n_replicas
-            res["per_replica_rss_mb"] = [round(r.rss_mb(), 1) for r in replicas]
-            return res
+            yield f"http://127.0.0.1:{port}/", replicas
         finally:
             if proxy is not None:
                 proxy.terminate()  # only the processes started here, by their pids
                 proxy.wait(10)
             for r in replicas:
                 r.stop()
+
+
+def run(n_replicas: int, users: int, steps: int, think: float, ramp: float, timeout: float, words: int = 0) -> dict:
+    with cluster(n_replicas) as (url, replicas):
+        res = asyncio.run(drive(url, [r.proc.pid for r in replicas], users, steps, think, ramp, 0, timeout, words))
+        res["replicas"] = n_replicas
+        res["per_replica_rss_mb"] = [round(r.rss_mb(), 1) for r in replicas]
+        return res
 
 
 def main(argv=None) -> int:
@@ -115,9 +129,10 @@ def main(argv=None) -> int:
     p.add_argument("--think", type=float, default=0.3)
     p.add_argument("--ramp", type=float, default=0.05)
     p.add_argument("--timeout", type=float, default=600)
+    p.add_argument("--words", type=int, default=50, help="sentence length (50: the heaviest page)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
-    results = [run(int(n), args.users, args.steps, args.think, args.ramp, args.timeout)
+    results = [run(int(n), args.users, args.steps, args.think, args.ramp, args.timeout, args.words)
                for n in args.replicas.split(",")]
     if args.json:
         print(json.dumps(results))
