@@ -28,20 +28,21 @@ _gone_since: dict[str, float] = {}
 
 
 def current_id() -> str:
-    """The id of the session whose script is running ("local" outside Streamlit, e.g. in a unit test). AppTest
-    gives every test the same session id, so there each session state carries its own."""
+    """The key of the session whose script is running ("local" outside Streamlit, e.g. in a unit test):
+    "<Streamlit session id>/<token>", the token kept in the session's state. The token matters under AppTest,
+    which gives every test the same session id; the janitor looks the part before "/" up among live sessions."""
     try:
         import streamlit as st
-        from streamlit.runtime import Runtime
         from streamlit.runtime.scriptrunner import get_script_run_ctx
     except ImportError:
         return "local"
     ctx = get_script_run_ctx(suppress_warning=True)
     if ctx is None:
         return "local"
-    if Runtime.exists():
-        return ctx.session_id
-    return st.session_state.setdefault("_apptest_session", f"apptest-{uuid.uuid4()}")
+    key = st.session_state.get("_rl_session")
+    if key is None:
+        key = st.session_state["_rl_session"] = f"{ctx.session_id}/{uuid.uuid4().hex[:12]}"
+    return key
 
 
 def models(session_id: str | None = None) -> OrderedDict:
@@ -92,12 +93,12 @@ def release(session_id: str) -> None:
         job.stop()
 
 
-def _is_connected(session_id: str) -> bool:
+def _is_connected(key: str) -> bool:
     from streamlit.runtime import Runtime
 
-    if not Runtime.exists():  # AppTest, or a unit test: no server, so every session counts as connected
+    if not Runtime.exists():  # a unit test, or AppTest between runs: no server, every session counts as connected
         return True
-    return Runtime.instance().is_active_session(session_id)
+    return bool(Runtime.instance().is_active_session(key.split("/", 1)[0]))
 
 
 def sweep(is_connected=_is_connected, now: float | None = None) -> list[str]:

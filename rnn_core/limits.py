@@ -22,7 +22,7 @@ MAX_ZIP_ENTRIES = 64  # a bundle zip has at most 7 files and a folder
 
 # Models a session keeps in memory (trained or uploaded): freed when the session ends.
 MAX_SESSION_MODELS = 3
-MAX_SESSION_BYTES = 40 * 1024 * 1024
+MAX_SESSION_BYTES = 12 * 1024 * 1024  # two models of the shipped size (en-lstm: 5.7 MB); 20 sessions: <= 240 MB
 
 _GATE_BLOCKS = {"rnn": 1, "gru": 3, "lstm": 4}
 

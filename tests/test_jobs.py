@@ -106,9 +106,10 @@ def test_jobs_stop_and_models_go_when_their_session_ends(monkeypatch):
     sessions.add_model(load_model(make_bundle_dir()), "tab-1")
     other = jobs.Job(lambda progress, should_stop: "fine", "other", session_id="tab-2", queue=queue).start()
     connected = {"tab-1": False, "tab-2": True}
-    assert sessions.sweep(connected.get, now=1000.0) == []  # just disconnected: within the grace (a reload)
+    connected = lambda key, known=connected: known.get(key, True)  # noqa: E731 -- other tests' sessions stay
+    assert sessions.sweep(connected, now=1000.0) == []  # just disconnected: within the grace (a reload)
     assert work.running and sessions.models("tab-1")
-    assert sessions.sweep(connected.get, now=1011.0) == ["tab-1"]
+    assert sessions.sweep(connected, now=1011.0) == ["tab-1"]
     assert work.wait(10) and not sessions.models("tab-1") and other.wait(10) and other.result == "fine"
 
 
