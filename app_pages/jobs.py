@@ -58,10 +58,14 @@ class HeavyQueue:
                 raise QueueFull(f"The server is busy: {self.slots} jobs are running and {len(self._waiting)} are "
                                 "waiting. Try again in a minute.")
 
-    def wait_turn(self, job: Job) -> bool:
-        """Block until `job` may run (True), or it was stopped while waiting (False: it leaves the queue)."""
+    def wait_turn(self, job: Job, timeout: float | None = None) -> bool | None:
+        """Block until `job` may run (True), or it was stopped while waiting (False: it leaves the queue); None
+        when `timeout` seconds passed with the job still waiting."""
+        end = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             while job in self._waiting:
+                if end is not None and time.monotonic() >= end:
+                    return None
                 if job.stopping:
                     self._waiting.remove(job)
                     self._cond.notify_all()
@@ -173,8 +177,31 @@ class Job:
 
 
 def submit(fn: Callable, name: str = "job") -> Job:
-    """Start heavy work for the current session: fn(progress, should_stop) -> result. Raises QueueFull."""
+    """Start heavy work for the current session in the background: fn(progress, should_stop) -> result. The page
+    keeps the Job in st.session_state and polls job.status() (e.g. in a fragment with run_every). Raises QueueFull."""
     return Job(fn, name).start()
+
+
+def run_here(fn: Callable, name: str = "experiment", on_wait: Callable[[int], None] | None = None,
+             progress: Callable[[dict], None] | None = None):
+    """Run fn(progress, should_stop) in the calling thread (a page's own script run) once the server-wide queue
+    gives it a slot, calling on_wait(place) every half second while it waits; returns fn's result. For short
+    experiments a page waits for anyway (the gradient lab); should_stop() turns true when the session ends.
+    Raises QueueFull; the slot is given back however fn ends (a rerun interrupts it with an exception)."""
+    job = Job(fn, name)
+    job.queue.enter(job)
+    try:
+        sessions.track_job(job.session_id, job)
+        while (turn := job.queue.wait_turn(job, timeout=0.5)) is None:
+            if on_wait is not None:
+                on_wait(job.queue.position(job) or 1)
+        if not turn:
+            return None
+        job.started = time.time()
+        return fn(progress or job.progress, job._stop.is_set)
+    finally:
+        job.finished = time.time()
+        job.queue.leave(job)
 
 
 class TrainingJob(Job):
