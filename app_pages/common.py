@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import plotly.graph_objects as go
 import streamlit as st
 
 from app_pages import sessions
-from rnn_core import BundleError, InputError, detect_lang, examples, load_model, trace
+from rnn_core import Bundle, BundleError, InputError, Trace, detect_lang, examples, load_model
 from rnn_core.bundle import models_dir
 from rnn_core.i18n import LANGS, t
 from rnn_core.model import CELL_NAMES, CELLS, serve_with_one_thread
 from rnn_core.safe_html import md_escape
+from rnn_core.trace import trace
 
 serve_with_one_thread()  # once per process: this module is imported once and cached
 DEFAULT_TEXT = examples.default_text("en")
 EXAMPLES = examples.examples("en") + examples.examples("ru")
 
-__all__ = ["CELLS", "Selection", "accuracy_text", "chart", "current_ui", "get_analysis", "get_bundle", "get_trace",
-           "model_name", "page_sentence", "restore_from_url", "sentence_controls", "session_models", "sidebar_about",
-           "t", "ui_language", "write_url"]
+__all__ = ["CELLS", "PageContext", "Selection", "accuracy_text", "chart", "current_ui", "get_analysis", "get_bundle",
+           "get_trace", "model_name", "page_sentence", "restore_from_url", "sentence_controls", "session_models",
+           "sidebar_about", "t", "ui_language", "write_url"]
 
 
 # The state a shared link reproduces, as it appears in the URL: ?text=...&lang=AUTO&cell=GRU&ui=RU. Its home is a
@@ -208,7 +210,15 @@ def chart(fig, key: str) -> None:
                     config={"displayModeBar": False})
 
 
-def page_sentence(ui: str):
+class PageContext(NamedTuple):
+    """What a page about one sentence works with (unpacks as `sel, bundle, tr`)."""
+
+    sel: Selection
+    bundle: Bundle
+    trace: Trace
+
+
+def page_sentence(ui: str) -> PageContext | None:
     """The sentence controls plus the chosen model and its trace, or None after telling the user why not."""
     sel = sentence_controls(ui)
     bundle, error = get_bundle(sel.name)
@@ -222,4 +232,4 @@ def page_sentence(ui: str):
         return None
     if tr.truncated:
         st.warning(t("truncated", ui, n=tr.n_total, max_len=bundle.max_len))
-    return sel, bundle, tr
+    return PageContext(sel, bundle, tr)

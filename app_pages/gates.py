@@ -2,6 +2,7 @@
 import streamlit as st
 
 from app_pages.common import CELLS, chart, current_ui, get_bundle, model_name, page_sentence, t
+from rnn_core import cells
 from rnn_core.figures.memory import gates_animation
 from rnn_core.report import cell_param_rows, markdown_table
 
@@ -11,7 +12,7 @@ st.markdown(t("gates_intro", ui))
 picked = page_sentence(ui)
 if picked:
     sel, bundle, tr = picked
-    if tr.cell == "rnn":
+    if not cells.get(tr.cell).gates:  # the plain RNN has none
         st.info(t("gates_rnn", ui))
     else:
         chart(gates_animation(tr, ui), "gates_chart")

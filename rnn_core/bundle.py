@@ -29,7 +29,10 @@ from .model import CELLS, SentimentRNN
 from .schemas import index_from_dict, pca_from_dict
 from .text import PAD, UNK, Vocab
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "assets" / "models"
+# The shipped bundles: assets/models in a clone; rnn_core/assets/models once installed from the wheel.
+_HERE = Path(__file__).resolve().parent
+MODELS_DIR = next((p for p in (_HERE.parent / "assets" / "models", _HERE / "assets" / "models") if p.is_dir()),
+                  _HERE.parent / "assets" / "models")
 
 
 def models_dir() -> Path:

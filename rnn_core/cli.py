@@ -8,19 +8,17 @@ import argparse
 import json
 import sys
 import tempfile
-from dataclasses import fields, replace
 from pathlib import Path
 
-from .bundle import MODELS_DIR, list_bundles, load_model, models_dir
-from .data import read_labelled_csv
+from .cells import NAMES as CELLS
 from .errors import InputError, RnnLensError
-from .model import CELLS
-from .trace import trace
+
+# Each command imports what it needs (torch, pandas, ...) when it runs: `--help` and argument errors answer at once.
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line instead of argparse's usage dump
-        raise InputError(f"{message} (see python -m rnn_core {self.prog.split()[-1]} --help)")
+        raise InputError(f"{message} (see {self.prog} --help)")
 
 
 def _text(args) -> str:
@@ -31,6 +29,8 @@ def _text(args) -> str:
 
 
 def cmd_models(args) -> None:
+    from .bundle import list_bundles, models_dir
+
     rows = list_bundles()
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
@@ -56,6 +56,9 @@ def cmd_models(args) -> None:
 
 
 def cmd_predict(args) -> None:
+    from .bundle import load_model
+    from .trace import trace
+
     b = load_model(args.model)
     tr = trace(b.model, b.vocab, _text(args), b.max_len)
     out = {"model": b.name, "label": tr.label, "probability": tr.p, "tokens": tr.tokens,
@@ -69,6 +72,9 @@ def cmd_predict(args) -> None:
 
 
 def cmd_trace(args) -> None:
+    from .bundle import load_model
+    from .trace import trace
+
     b = load_model(args.model)
     tr = trace(b.model, b.vocab, _text(args), b.max_len)
     if args.json:
@@ -81,6 +87,8 @@ def cmd_trace(args) -> None:
 
 
 def cmd_evaluate(args) -> None:
+    from .bundle import load_model
+    from .data import read_labelled_csv
     from .train import evaluate
 
     b = load_model(args.model)
@@ -117,7 +125,9 @@ def _bar():
 
 def cmd_train(args) -> None:
     import time
+    from dataclasses import fields, replace
 
+    from .bundle import MODELS_DIR
     from .recipes import SHIPPED, load_dataset, neutral_texts, train_bundle, train_shipped
     from .train import TrainConfig
 
@@ -154,7 +164,7 @@ def cmd_train(args) -> None:
     ds = load_dataset(args.lang, args.csv, args.text_col, args.label_col)
     lang = args.lang or "custom"
     card = train_bundle(ds, cfg, Path(args.out), lang, Path(args.out).name, "python -m rnn_core " +
-                        " ".join(sys.argv[1:]), _bar(), baseline=not args.dry_run,
+                        " ".join(args.argv), _bar(), baseline=not args.dry_run,
                         neutral=neutral_texts(args.lang, args.csv, cfg),
                         ablate_lemmatize=lang == "ru" and not args.dry_run and args.ablate_lemmatize)
     print(f"{card['name']}: test accuracy {card['test_accuracy']:.3f} (val {card['val_accuracy']:.3f}) -> {args.out}")
@@ -176,6 +186,7 @@ def index_bundle(path: Path, ru_csv: Path | None) -> dict:
 
 def cmd_index(args) -> None:
     """Rebuild the PCA and neuron index of shipped bundles from their training split."""
+    from .bundle import list_bundles
     from .explain.extras import index_shipped
 
     names = list_bundles() if args.all else [{"name": args.model}]
@@ -187,9 +198,55 @@ def cmd_index(args) -> None:
         print(f"{row['name']}: {sizes}")
 
 
+def app_script() -> Path:
+    """app.py of the installed app (the package rnn_lens_app), or of the clone this package runs from."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("rnn_lens_app")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations))) / "app.py"
+    return Path(__file__).resolve().parent.parent / "app.py"
+
+
+def streamlit_flags(script: Path) -> list[str]:
+    """The app's .streamlit/config.toml as command-line flags: Streamlit reads that file from the working directory
+    only, and an installed app is started from anywhere. The file watcher is off (nobody edits an installed app)."""
+    import tomllib
+
+    cfg_path = script.parent / ".streamlit" / "config.toml"
+    cfg = tomllib.loads(cfg_path.read_text(encoding="utf-8")) if cfg_path.is_file() else {}
+    cfg.setdefault("server", {})["fileWatcherType"] = "none"
+    flags = []
+    for section, options in cfg.items():
+        for key, value in options.items():
+            if isinstance(value, list):
+                continue  # lists (the watcher's blacklist) do not matter with the watcher off
+            value = str(value).lower() if isinstance(value, bool) else str(value)
+            flags.append(f"--{section}.{key}={value}")
+    return flags
+
+
+def cmd_app(args) -> None:
+    import os
+
+    script = app_script()
+    if not script.is_file():
+        raise InputError(f"The app is not installed next to rnn_core (looked for {script}).")
+    argv = [sys.executable, "-m", "streamlit", "run", str(script), *streamlit_flags(script), *args.streamlit_args]
+    if args.print_command:
+        print(" ".join(argv))
+        return
+    os.execv(sys.executable, argv)  # the server takes over this process: Ctrl+C and signals reach it directly
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m rnn_core", description="RNN Lens: sentiment RNNs you can look inside.")
+    p = _Parser(prog="rnn-lens", description="RNN Lens: sentiment RNNs you can look inside.")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
+    s = sub.add_parser("app", help="start the RNN Lens web app (Streamlit)",
+                       epilog="Any other option is passed on to streamlit run, e.g. --server.port 8502 "
+                              "--server.address 127.0.0.1.")
+    s.add_argument("--print-command", action="store_true", help="print the command instead of running it")
+    s.set_defaults(fn=cmd_app)
     s = sub.add_parser("models", help="list the shipped models")
     s.add_argument("--json", action="store_true")
     s.add_argument("--markdown", action="store_true", help="a Markdown table (for the README)")
@@ -247,7 +304,12 @@ def main(argv=None) -> int:
     """Run a command. Whatever happens, the user reads one line, never a traceback: exit 2 for a problem with
     their input (or a file that would not fit in memory), 1 for a failure of ours."""
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
+        if extra and args.cmd != "app":  # only `app` passes options on (to streamlit run)
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.streamlit_args = extra
+        args.argv = list(sys.argv[1:] if argv is None else argv)  # for the command a metrics card records
         args.fn(args)
     except RnnLensError as e:
         print(f"error: {_one_line(e)}", file=sys.stderr)

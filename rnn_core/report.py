@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import math
 
+from . import cells
 from .bundle import Bundle
 from .i18n import t
-from .model import CELL_NAMES
 from .trace import Trace
 
 
 def architecture_rows(b: Bundle, lang: str = "en") -> list[dict]:
     """One row per stage, with real sizes and parameter counts."""
-    c, pc, cell = b.config, b.model.param_counts(), CELL_NAMES[b.cell]
+    c, pc, cell = b.config, b.model.param_counts(), cells.get(b.cell).title
     col = lambda k: t(k, lang)  # noqa: E731
     return [
         {col("how_col_stage"): t("how_input", lang), col("how_col_what"): t("how_input_what", lang,
@@ -31,8 +31,7 @@ def architecture_rows(b: Bundle, lang: str = "en") -> list[dict]:
 
 def cell_param_rows(bundles: dict[str, Bundle], lang: str = "en") -> list[dict]:
     """Recurrent and total parameters of each cell, from the loaded models (the seed: GRU has fewer than LSTM)."""
-    blocks = {"rnn": 1, "gru": 3, "lstm": 4}
-    return [{t("col_cell", lang): CELL_NAMES[c], t("col_blocks", lang): blocks[c],
+    return [{t("col_cell", lang): cells.get(c).title, t("col_blocks", lang): cells.get(c).blocks,
              t("col_recurrent", lang): pc["recurrent"], t("col_total", lang): pc["total"]}
             for c, b in bundles.items() for pc in [b.model.param_counts()]]
 
@@ -42,7 +41,7 @@ def steps(tr: Trace, b: Bundle) -> dict:
     n, e, h = len(tr.tokens), tr.x.shape[1], tr.h.shape[1]
     p = tr.p
     return {
-        "n": n, "e": e, "h": h, "cell": CELL_NAMES[b.cell],
+        "n": n, "e": e, "h": h, "cell": cells.get(b.cell).title,
         "ids": list(zip(tr.tokens, tr.ids, tr.unknown)),
         "emb_shape": f"(1, {n}, {e})", "emb_first": [round(float(v), 3) for v in tr.x[0, :8]],
         "rnn_shape": f"(1, {n}, {h})", "h_last": [round(float(v), 3) for v in tr.h[-1, :8]],

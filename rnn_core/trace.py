@@ -1,7 +1,8 @@
 """The trace: one sentence pushed through the network one word at a time, keeping everything the views show.
 
-This file is the one implementation of the three cells' equations (PyTorch's gate order and conventions).
-The tests hold it to the fused nn.RNN / nn.LSTM / nn.GRU modules; the app, the CLI and the gradient lab all read it.
+The step equations come from the cell registry (cells.py), the one implementation of each cell; the tests hold the
+trace to the fused nn.RNN / nn.LSTM / nn.GRU modules. The Trace is the one contract between the engine and the
+views: it is frozen and its arrays are read-only, because the app caches one Trace per sentence for every visitor.
 """
 from __future__ import annotations
 
@@ -9,52 +10,41 @@ import csv
 import io
 import json
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 import torch
 
+from . import cells
 from .errors import InputError
 from .model import SentimentRNN
 from .text import MAX_LEN, Vocab
 
-GATE_NAMES = {"rnn": (), "lstm": ("input", "forget", "candidate", "output"), "gru": ("reset", "update", "candidate")}
+GATE_NAMES = {name: c.gates for name, c in cells.CELLS.items()}
 
 
 def unroll(model: SentimentRNN, ids: torch.Tensor, probe: torch.Tensor | None = None) -> dict:
-    """Step the recurrent layer over `ids` (shape (T,)) and return stacked tensors: x (T,E), h (T,H), c (T,H) for
-    LSTM, and the gates {name: (T,H)}.
+    """Step the recurrent layer over `ids` (shape (T,)) with the registry's step equations and return stacked
+    tensors: x (T,E), h (T,H), c (T,H) for a cell with a cell state, and the gates {name: (T,H)}.
 
     `probe`, a (T,H) tensor of zeros that requires grad, is added to each h_t as it is produced; its gradient is then
     ∂L/∂h_t, which is how the gradient lab measures backpropagation through time without a second implementation.
     """
-    rnn = model.rnn
+    cell, rnn = cells.get(model.cell), model.rnn
     w_hh, b_hh = rnn.weight_hh_l0, rnn.bias_hh_l0
     x = model.embedding(ids)
     # Input projections do not depend on the past, so all steps get them in one matrix product.
     xw = x @ rnn.weight_ih_l0.T + rnn.bias_ih_l0
     h = x.new_zeros(model.hidden_dim)
-    c = x.new_zeros(model.hidden_dim)
-    hs, cs, gates = [], [], {name: [] for name in GATE_NAMES[model.cell]}
+    c = x.new_zeros(model.hidden_dim) if cell.has_cell_state else None
+    hs, cs, gates = [], [], {name: [] for name in cell.gates}
     for t in range(len(ids)):
-        hw = h @ w_hh.T + b_hh
-        if model.cell == "rnn":
-            h = torch.tanh(xw[t] + hw)
-        elif model.cell == "lstm":
-            i, f, g, o = (xw[t] + hw).chunk(4)
-            i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
-            c = f * c + i * g  # forget part of the old memory, write part of the candidate
-            h = o * torch.tanh(c)  # show part of the memory
-            for name, v in zip(GATE_NAMES["lstm"], (i, f, g, o)):
-                gates[name].append(v)
+        step = cell.step(xw[t], h, c, w_hh, b_hh)
+        h, c = step.h, step.c
+        for name in cell.gates:
+            gates[name].append(step.gates[name])
+        if c is not None:
             cs.append(c)
-        else:
-            xr, xz, xn = xw[t].chunk(3)
-            hr, hz, hn = hw.chunk(3)
-            r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
-            n = torch.tanh(xn + r * hn)  # reset gate decides how much of the past shapes the candidate
-            h = (1 - z) * n + z * h  # update gate: keep the old state (z→1) or take the candidate (z→0)
-            for name, v in zip(GATE_NAMES["gru"], (r, z, n)):
-                gates[name].append(v)
         if probe is not None:
             h = h + probe[t]
         hs.append(h)
@@ -62,21 +52,37 @@ def unroll(model: SentimentRNN, ids: torch.Tensor, probe: torch.Tensor | None = 
             "gates": {k: torch.stack(v) for k, v in gates.items()}}
 
 
-@dataclass
+def _frozen(a: np.ndarray | None) -> np.ndarray | None:
+    if a is None:
+        return None
+    a = np.array(a)  # our own copy, so nobody else holds a writable view of it
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True)
 class Trace:
-    """Everything about one sentence, step by step. Arrays are numpy, time first."""
+    """Everything about one sentence, step by step. Arrays are numpy, time first, read-only; sequences are tuples.
+    Shared between sessions by the app's cache: an attempt to change one raises instead of corrupting the others."""
 
     cell: str
-    tokens: list[str]
-    ids: list[int]
-    unknown: list[bool]
+    tokens: tuple[str, ...]
+    ids: tuple[int, ...]
+    unknown: tuple[bool, ...]
     n_total: int  # tokens in the text before truncation
     truncated: bool
     x: np.ndarray  # (T, E) embeddings
     h: np.ndarray  # (T, H) hidden state after each token
     prefix_p: np.ndarray  # (T,) P(positive | first t tokens): the classifier head applied to h_t
     c: np.ndarray | None = None  # (T, H) LSTM cell state
-    gates: dict[str, np.ndarray] = field(default_factory=dict)
+    gates: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self):
+        for name in ("tokens", "ids", "unknown"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        for name in ("x", "h", "prefix_p", "c"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+        object.__setattr__(self, "gates", MappingProxyType({k: _frozen(v) for k, v in dict(self.gates).items()}))
 
     @property
     def p(self) -> float:
@@ -88,7 +94,7 @@ class Trace:
         return "positive" if self.p >= 0.5 else "negative"
 
     def to_dict(self) -> dict:
-        d = {"cell": self.cell, "tokens": self.tokens, "ids": self.ids, "unknown": self.unknown,
+        d = {"cell": self.cell, "tokens": list(self.tokens), "ids": list(self.ids), "unknown": list(self.unknown),
              "n_total": self.n_total, "truncated": self.truncated, "label": self.label, "probability": self.p,
              "prefix_p": self.prefix_p.tolist(), "h": self.h.tolist()}
         if self.c is not None:

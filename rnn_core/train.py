@@ -11,13 +11,13 @@ all default to off; the shipped recipes in recipes.py turn on the ones that help
 from __future__ import annotations
 
 import copy
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .data import Dataset
 from .errors import InputError
@@ -48,12 +48,12 @@ class TrainConfig:
     time_limit: float | None = None  # seconds; training stops (keeping the best weights) when it runs out
     max_batches: int | None = None  # stop after this many batches in total (the CLI's --dry-run uses 1)
     bucket: bool = True  # batch sentences of similar length: fewer recurrent steps per batch, ~2x faster on CPU
-    prefix_weight: float = 0.0  # weight of the auxiliary loss on every earlier prefix (see train_step_loss)
+    prefix_weight: float = 0.0  # weight of the auxiliary loss on every earlier prefix (SentimentRNN.loss)
     emb_init: float | None = None  # std of the initial embedding; None keeps PyTorch's N(0, 1)
     forget_bias: float | None = None  # LSTM only: start the forget gate's bias here (1.0: remember by default)
     neutral_weight: float = 0.0  # weight of the neutral texts (target 0.5) in the loss; 0 leaves them out
     ema: float = 0.0  # decay of the moving average of the weights that is evaluated and kept; 0 = raw weights
-    weight_drop: float = 0.0  # DropConnect on the recurrent (hidden-to-hidden) weights (see step_outputs)
+    weight_drop: float = 0.0  # DropConnect on the recurrent (hidden-to-hidden) weights (SentimentRNN.forward)
     threads: int = 1  # torch threads while training; small recurrent matmuls gain nothing from more, and a fixed
     # count keeps float reductions, hence the metrics, identical between runs
 
@@ -120,10 +120,10 @@ def init_weights(model: SentimentRNN, cfg: TrainConfig) -> None:
     if cfg.emb_init is not None:
         model.embedding.weight.normal_(0.0, cfg.emb_init)
         model.embedding.weight[model.embedding.padding_idx].zero_()
-    if cfg.forget_bias is not None and cfg.cell == "lstm":
-        h = cfg.hidden_dim  # PyTorch's gate order is input, forget, cell, output; two biases are summed
-        model.rnn.bias_ih_l0[h:2 * h] = cfg.forget_bias / 2
-        model.rnn.bias_hh_l0[h:2 * h] = cfg.forget_bias / 2
+    rows = model.spec.memory_gate_slice(cfg.hidden_dim)
+    if cfg.forget_bias is not None and model.spec.memory_gate == "forget":  # the LSTM's; the two biases are summed
+        model.rnn.bias_ih_l0[rows] = cfg.forget_bias / 2
+        model.rnn.bias_hh_l0[rows] = cfg.forget_bias / 2
 
 
 def word_keep_probs(id_lists: list[list[int]], n_vocab: int, cfg: TrainConfig) -> torch.Tensor | None:
@@ -181,159 +181,196 @@ def train(cfg: TrainConfig, train_ds: Dataset, val_ds: Dataset, progress: Callab
           init_embedding: Callable[[SentimentRNN, Vocab], None] | None = None) -> TrainResult:
     """Train a fresh SentimentRNN. The weights returned are those of the epoch with the best validation accuracy.
 
-    `init_embedding(model, vocab)` runs after the initialisation and before the first step: the hook through which
-    pretrained word vectors are written into the embedding table.
-
     `neutral` texts (annotated as neither positive nor negative; never validation or test texts) join the vocabulary
-    and the training set with the target P(positive) = 0.5 when cfg.neutral_weight > 0.
+    and the training set with the target P(positive) = 0.5 when cfg.neutral_weight > 0. `init_embedding(model,
+    vocab)` runs after the initialisation and before the first step: the hook through which pretrained word vectors
+    are written into the embedding table.
     """
     cfg.check()
     check_trainable(train_ds)
     threads = torch.get_num_threads()
     torch.set_num_threads(cfg.threads)
     try:
-        return _train(cfg, train_ds, val_ds, progress, should_stop, vocab, neutral or [], init_embedding)
+        start = time.perf_counter()
+        data = _encode(cfg, train_ds, val_ds, vocab, (neutral or []) if cfg.neutral_weight else [])
+        model, drop_gen = _fresh_model(cfg, data.vocab, init_embedding)
+        res = _fit(cfg, model, data, drop_gen, progress, _stopper(cfg, start, should_stop), start)
+        res.seconds = time.perf_counter() - start
+        return res
     finally:
         torch.set_num_threads(threads)
 
 
-def _train(cfg, train_ds, val_ds, progress, should_stop, vocab, neutral, init_embedding) -> TrainResult:
-    start = time.perf_counter()
-    torch.manual_seed(cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    if cfg.neutral_weight == 0:
-        neutral = []
-    vocab = vocab or Vocab.build(train_ds.texts + neutral, cfg.min_count, cfg.max_vocab, cfg.lemmatize)
-    x_train = encode_all(vocab, train_ds.texts, cfg.max_len)
-    n_labelled = len(x_train)
-    # Neutral texts train towards 0.5 with their own weight; accuracies count the labelled texts only.
-    x_train += encode_all(vocab, neutral, cfg.max_len)
-    y_train = torch.tensor(train_ds.labels + [0.5] * len(neutral)).float()
-    w_train = torch.tensor([1.0] * n_labelled + [cfg.neutral_weight] * len(neutral))
-    x_val = encode_all(vocab, val_ds.texts, cfg.max_len)
-    model = SentimentRNN(len(vocab), cfg.cell, cfg.emb_dim, cfg.hidden_dim, cfg.dropout)
-    init_weights(model, cfg)
-    if init_embedding is not None:
-        with torch.no_grad():
-            init_embedding(model, vocab)
-    res = TrainResult(model, vocab, cfg)
+@dataclass
+class _Data:
+    vocab: Vocab
+    x: list[list[int]]  # training ids: the labelled texts, then the neutral ones
+    y: torch.Tensor  # targets: 0/1, and 0.5 for neutral texts
+    w: torch.Tensor  # per-text weight in the loss
+    x_val: list[list[int]]
+    y_val: list[int]
 
-    def stop_reason(n_batches_done: int) -> str | None:
+
+def _encode(cfg: TrainConfig, train_ds: Dataset, val_ds: Dataset, vocab: Vocab | None, neutral: list[str]) -> _Data:
+    vocab = vocab or Vocab.build(train_ds.texts + neutral, cfg.min_count, cfg.max_vocab, cfg.lemmatize)
+    x = encode_all(vocab, train_ds.texts, cfg.max_len) + encode_all(vocab, neutral, cfg.max_len)
+    # Neutral texts train towards 0.5 with their own weight; accuracies count the labelled texts only.
+    y = torch.tensor(train_ds.labels + [0.5] * len(neutral)).float()
+    w = torch.tensor([1.0] * len(train_ds) + [cfg.neutral_weight] * len(neutral))
+    return _Data(vocab, x, y, w, encode_all(vocab, val_ds.texts, cfg.max_len), val_ds.labels)
+
+
+_INIT_LOCK = threading.Lock()
+
+
+def _fresh_model(cfg: TrainConfig, vocab: Vocab, init_embedding) -> tuple[SentimentRNN, torch.Generator]:
+    """A model initialised from cfg.seed, and the generator its dropout masks will come from.
+
+    PyTorch initialises modules from the global random stream, which every thread shares: two trainings started at
+    once (two sessions of the app) would interleave their draws and lose "same seed → same weights". So the model
+    is built under a lock in a forked copy of the global stream seeded with cfg.seed, and that stream, as it stands
+    after initialisation, is handed on as this run's private dropout generator. A run then touches no shared random
+    state, and its numbers are those a lone run seeded the same way always gave."""
+    with _INIT_LOCK, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        model = SentimentRNN(len(vocab), cfg.cell, cfg.emb_dim, cfg.hidden_dim, cfg.dropout)
+        init_weights(model, cfg)
+        if init_embedding is not None:
+            with torch.no_grad():
+                init_embedding(model, vocab)
+        drop_gen = torch.Generator()
+        drop_gen.set_state(torch.get_rng_state())
+    return model, drop_gen
+
+
+def _stopper(cfg: TrainConfig, start: float, should_stop) -> Callable[[int], str | None]:
+    """Why training must stop after `n` batches (None: go on): the user, the clock or the batch limit."""
+    def reason(n: int) -> str | None:
         if should_stop is not None and should_stop():
             return "user"
         if cfg.time_limit is not None and time.perf_counter() - start > cfg.time_limit:
             return "time_limit"
-        if cfg.max_batches is not None and n_batches_done >= cfg.max_batches:
+        if cfg.max_batches is not None and n >= cfg.max_batches:
             return "max_batches"
         return None
+    return reason
 
+
+class _Averager:
+    """Exponential moving average of the weights (Polyak averaging): evaluated and kept instead of the raw weights,
+    it smooths out the last steps' noise, so the epoch picked on validation is less of a lucky draw."""
+
+    def __init__(self, model: SentimentRNN, decay: float):
+        self.model, self.decay = model, decay
+        self.avg = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        self.raw = None
+
+    def update(self) -> None:
+        with torch.no_grad():
+            for k, v in self.model.state_dict().items():
+                self.avg[k].lerp_(v, 1 - self.decay)
+
+    def swap_in(self) -> None:  # evaluate the average ...
+        self.raw = copy.deepcopy(self.model.state_dict())
+        self.model.load_state_dict(self.avg)
+
+    def swap_out(self) -> None:  # ... and train on from the raw weights
+        self.model.load_state_dict(self.raw)
+
+
+@dataclass
+class _Run:
+    """What one training run carries from batch to batch."""
+
+    cfg: TrainConfig
+    model: SentimentRNN
+    data: _Data
+    drop_gen: torch.Generator  # dropout masks
+    gen: torch.Generator  # shuffling and word dropout
+    opt: torch.optim.Optimizer
+    keep_p: torch.Tensor | None  # per word id, the probability of not being dropped to <unk>
+    ema: _Averager | None
+    progress: Callable[[dict], None] | None
+    stop_reason: Callable[[int], str | None]
+    n_done: int = 0  # batches so far
+
+
+def _fit(cfg: TrainConfig, model: SentimentRNN, data: _Data, drop_gen: torch.Generator, progress,
+         stop_reason, start: float) -> TrainResult:
+    """Epochs until the last one, early stopping or a stop reason; keeps the weights of the best validation epoch."""
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    run = _Run(cfg, model, data, drop_gen, torch.Generator().manual_seed(cfg.seed), opt,
+               word_keep_probs(data.x, len(data.vocab), cfg), _Averager(model, cfg.ema) if cfg.ema else None,
+               progress, stop_reason)
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=cfg.lr_decay)
-    best_state, since_best, n_batches_done = None, 0, 0
-    # Exponential moving average of the weights (Polyak averaging): evaluated and kept instead of the raw weights,
-    # it smooths out the last steps' noise, so the epoch picked on validation is less of a lucky draw.
-    ema = {k: v.detach().clone() for k, v in model.state_dict().items()} if cfg.ema else None
-    lengths = [len(x) for x in x_train]
-    keep_p = word_keep_probs(x_train, len(vocab), cfg)
-
+    res = TrainResult(model, data.vocab, cfg)
+    best_state, since_best = None, 0
     for epoch in range(1, cfg.epochs + 1):
-        model.train()
-        batches = make_batches(lengths, cfg.batch_size, gen, cfg.bucket)
-        tot_loss = tot_correct = seen = seen_labelled = 0
-        norms = []
-        reason = None
-        for b, idx in enumerate(batches):
-            ids, lens = pad_batch([x_train[i] for i in idx])
-            if keep_p is not None:
-                drop = (torch.rand(ids.shape, generator=gen) >= keep_p[ids]) & (ids != vocab.pad_id)
-                ids = ids.masked_fill(drop, vocab.unk_id)
-            y, w = y_train[idx], w_train[idx]
-            logits, loss = train_step_loss(model, ids, lens, y, w, cfg)
-            opt.zero_grad()
-            loss.backward()
-            # clip_grad_norm_ returns the norm *before* clipping: that is what shows an explosion.
-            norm = float(nn.utils.clip_grad_norm_(model.parameters(), cfg.clip if cfg.clip else float("inf")))
-            norms.append(norm)
-            opt.step()
-            if ema is not None:
-                with torch.no_grad():
-                    for k, v in model.state_dict().items():
-                        ema[k].lerp_(v, 1 - cfg.ema)
-            n_batches_done += 1
-            labelled = y != 0.5
-            tot_loss += loss.item() * len(idx)
-            tot_correct += int(((logits > 0).float() == y)[labelled].sum())
-            seen += len(idx)
-            seen_labelled += int(labelled.sum())
-            if progress:
-                progress({"kind": "batch", "epoch": epoch, "batch": b + 1,
-                          "n_batches": len(batches), "loss": loss.item(), "grad_norm": norm})
-            reason = stop_reason(n_batches_done)
-            if reason:
-                break
+        stats, reason = _epoch(run, epoch)
         sched.step()
-        if ema is not None:
-            raw = copy.deepcopy(model.state_dict())
-            model.load_state_dict(ema)
-        val_acc, val_loss = _val_scores(model, x_val, val_ds.labels)
-        rec = {"epoch": epoch, "train_loss": tot_loss / max(seen, 1),
-               "train_accuracy": tot_correct / max(seen_labelled, 1), "val_loss": val_loss, "val_accuracy": val_acc,
-               "grad_norm_mean": sum(norms) / max(len(norms), 1), "grad_norm_max": max(norms, default=0.0),
-               "lr": opt.param_groups[0]["lr"], "seconds": time.perf_counter() - start,
-               "partial": reason is not None and seen < len(x_train)}
+        if run.ema is not None:
+            run.ema.swap_in()
+        val_acc, val_loss = _val_scores(model, data.x_val, data.y_val)
+        rec = {"epoch": epoch, "train_loss": stats["train_loss"], "train_accuracy": stats["train_accuracy"],
+               "val_loss": val_loss, "val_accuracy": val_acc, "grad_norm_mean": stats["grad_norm_mean"],
+               "grad_norm_max": stats["grad_norm_max"], "lr": opt.param_groups[0]["lr"],
+               "seconds": time.perf_counter() - start, "partial": reason is not None and stats["seen"] < len(data.x)}
         res.history.append(rec)
         if best_state is None or rec["val_accuracy"] > res.best_val_accuracy:
             best_state, res.best_epoch, res.best_val_accuracy, since_best = copy.deepcopy(model.state_dict()), \
                 epoch, rec["val_accuracy"], 0
         else:
             since_best += 1
-        if ema is not None:
-            model.load_state_dict(raw)
+        if run.ema is not None:
+            run.ema.swap_out()
         if progress:
             progress({"kind": "epoch", **rec})
-        if reason:
-            res.stopped = reason
-            break
-        if since_best >= cfg.patience:
-            res.stopped = "early_stopping"
+        if reason or since_best >= cfg.patience:
+            res.stopped = reason or "early_stopping"
             break
     model.load_state_dict(best_state)
     model.eval()
-    res.seconds = time.perf_counter() - start
     return res
 
 
-def step_outputs(model: SentimentRNN, ids: torch.Tensor, lens: torch.Tensor, weight_drop: float = 0.0) -> torch.Tensor:
-    """Hidden states after every real token, (batch, time, hidden), zeros after each sentence's end.
-
-    `weight_drop` is DropConnect on the hidden-to-hidden matrix (Merity et al. 2018, AWD-LSTM): one mask per batch,
-    the same at every time step, so the recurrence itself is regularised, which dropout on inputs cannot do."""
-    packed = pack_padded_sequence(model.drop(model.embedding(ids)), lens, batch_first=True, enforce_sorted=False)
-    if weight_drop > 0 and model.training:
-        params = dict(model.rnn.named_parameters())
-        params["weight_hh_l0"] = nn.functional.dropout(params["weight_hh_l0"], weight_drop)
-        out = torch.func.functional_call(model.rnn, params, (packed,))[0]
-    else:
-        out = model.rnn(packed)[0]
-    return pad_packed_sequence(out, batch_first=True, total_length=ids.shape[1])[0]
-
-
-def train_step_loss(model: SentimentRNN, ids: torch.Tensor, lens: torch.Tensor, y: torch.Tensor, w: torch.Tensor,
-                    cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """Last-token logits and the training loss: BCE on the last token, plus cfg.prefix_weight x the mean BCE of the
-    same classifier on every earlier prefix ("target replication", Lipton et al. 2016). Inference is unchanged (it
-    reads the last token only); the extra targets give the recurrent layer a short gradient path from every word,
-    which the plain RNN, whose gradient from the last token fades over a 20-word sentence, needs most.
-    `w` weighs each sentence (neutral texts may count less); the loss is the weighted mean."""
-    logits_t = model.fc(model.drop(step_outputs(model, ids, lens, cfg.weight_drop))).squeeze(-1)  # (batch, time)
-    last = logits_t[torch.arange(len(lens)), lens - 1]
-    bce = nn.functional.binary_cross_entropy_with_logits
-    loss = (bce(last, y, reduction="none") * w).sum() / w.sum()
-    if cfg.prefix_weight > 0:
-        mask = (torch.arange(ids.shape[1]) < (lens - 1)[:, None]) * w[:, None]  # earlier prefixes only
-        per_step = bce(logits_t, y[:, None].expand_as(logits_t), reduction="none")
-        loss = loss + cfg.prefix_weight * (per_step * mask).sum() / mask.sum().clamp(min=1e-9)
-    return last, loss
+def _epoch(run: _Run, epoch: int) -> tuple[dict, str | None]:
+    """One pass over the shuffled training batches: the epoch's statistics and the reason to stop, if a stop came
+    mid-epoch."""
+    cfg, model, data = run.cfg, run.model, run.data
+    model.train()
+    batches = make_batches([len(x) for x in data.x], cfg.batch_size, run.gen, cfg.bucket)
+    tot_loss = tot_correct = seen = seen_labelled = 0
+    norms, reason = [], None
+    for b, idx in enumerate(batches):
+        ids, lens = pad_batch([data.x[i] for i in idx])
+        if run.keep_p is not None:  # word dropout: a token becomes <unk> with probability 1 - keep_p[its id]
+            drop = (torch.rand(ids.shape, generator=run.gen) >= run.keep_p[ids]) & (ids != data.vocab.pad_id)
+            ids = ids.masked_fill(drop, data.vocab.unk_id)
+        y, w = data.y[idx], data.w[idx]
+        logits, loss = model.loss(ids, lens, y, w, cfg.prefix_weight, cfg.weight_drop, run.drop_gen)
+        run.opt.zero_grad()
+        loss.backward()
+        # clip_grad_norm_ returns the norm *before* clipping: that is what shows an explosion.
+        norm = float(nn.utils.clip_grad_norm_(model.parameters(), cfg.clip if cfg.clip else float("inf")))
+        norms.append(norm)
+        run.opt.step()
+        if run.ema is not None:
+            run.ema.update()
+        run.n_done += 1
+        labelled = y != 0.5
+        tot_loss += loss.item() * len(idx)
+        tot_correct += int(((logits > 0).float() == y)[labelled].sum())
+        seen += len(idx)
+        seen_labelled += int(labelled.sum())
+        if run.progress:
+            run.progress({"kind": "batch", "epoch": epoch, "batch": b + 1, "n_batches": len(batches),
+                          "loss": loss.item(), "grad_norm": norm})
+        reason = run.stop_reason(run.n_done)
+        if reason:
+            break
+    return {"train_loss": tot_loss / max(seen, 1), "train_accuracy": tot_correct / max(seen_labelled, 1),
+            "grad_norm_mean": sum(norms) / max(len(norms), 1), "grad_norm_max": max(norms, default=0.0),
+            "seen": seen}, reason
 
 
 def _val_scores(model: SentimentRNN, id_lists: list[list[int]], labels: list[int]) -> tuple[float, float]:

@@ -76,6 +76,16 @@ def app(models_root, monkeypatch):
     return make
 
 
+@pytest.fixture(autouse=True)
+def fresh_streamlit_caches():
+    """Every test starts with empty st.cache_resource / st.cache_data: the app's caches are process-wide, so without
+    this a test would see models and traces another test left behind."""
+    import streamlit as st
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield
+
 
 @pytest.fixture
 def tiny_bundle(tmp_path):

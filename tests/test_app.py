@@ -150,15 +150,10 @@ def test_downloads_and_how_it_works(app):
     assert "'good' → 2" in ids and "'movie' → 8" in ids
 
 
-def test_models_load_once_per_process(app, models_root, tmp_path, monkeypatch):
-    import shutil
-
+def test_models_load_once_per_process(app, monkeypatch):
     import app_pages.common as common
 
-    root = tmp_path / "fresh"  # a root no earlier test used: the process-wide cache has nothing for it yet
-    shutil.copytree(models_root, root)
-    monkeypatch.setenv("RNN_LENS_MODELS", str(root))
-    calls = []
+    calls = []  # the cache starts empty (conftest.fresh_streamlit_caches)
     real = common.load_model
     monkeypatch.setattr(common, "load_model", lambda name: calls.append(name) or real(name))
     at = app(text="good movie")

@@ -1,15 +1,32 @@
-"""The CLI as a user runs it: a subprocess, its stdout, stderr and exit code."""
+"""The CLI as a user runs it: its stdout, stderr and exit code. Most cases call the CLI's main() in-process (a new
+process pays ~2 s to import torch each time); a few run the real entry point, `python -m rnn_core`."""
+import io
 import json
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
 
+from rnn_core.cli import main
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(*args, stdin=None):
+def run(*args, stdin=None) -> subprocess.CompletedProcess:
+    """main(argv) with stdin, stdout and stderr of its own, as a CompletedProcess."""
+    out, err, before = io.StringIO(), io.StringIO(), sys.stdin
+    sys.stdin = io.StringIO(stdin or "")
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main([str(a) for a in args])
+    finally:
+        sys.stdin = before
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+
+def run_process(*args, stdin=None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "rnn_core", *map(str, args)], cwd=ROOT, input=stdin,
                           capture_output=True, text=True, timeout=120)
 
@@ -22,7 +39,7 @@ def assert_clean_error(r):
 
 
 def test_predict_json(tiny_bundle):
-    r = run("predict", "--model", tiny_bundle, "--json", "This movie is good, not boring!")
+    r = run_process("predict", "--model", tiny_bundle, "--json", "This movie is good, not boring!")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["label"] in ("positive", "negative") and 0 <= out["probability"] <= 1
@@ -86,6 +103,25 @@ def test_bad_input_exits_2_with_one_line(tiny_bundle, tmp_path, args, content):
 
 def test_broken_bundle_is_a_clean_error(tiny_bundle):
     (tiny_bundle / "weights.safetensors").write_bytes(b"garbage")
-    r = run("predict", "--model", tiny_bundle, "good")
+    r = run_process("predict", "--model", tiny_bundle, "good")
     assert_clean_error(r)
     assert "weights.safetensors" in r.stderr
+
+
+def test_help_needs_neither_torch_nor_pandas_and_names_no_internal_issue():
+    """`rnn-lens --help` answers at once: argument parsing imports no heavy library (timed in python -m bench)."""
+    code = ("import sys, contextlib, io\n"
+            "from rnn_core.cli import build_parser\n"
+            "p = build_parser()\n"
+            "out = io.StringIO()\n"
+            "with contextlib.redirect_stdout(out):\n"
+            "    for argv in ([], ['train'], ['predict'], ['models']):\n"
+            "        try:\n"
+            "            p.parse_args(argv + ['--help'])\n"
+            "        except SystemExit:\n"
+            "            pass\n"
+            "print([m for m in ('torch', 'pandas', 'numpy', 'streamlit') if m in sys.modules])\n"
+            "print(out.getvalue())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[0] == "[]"
+    assert "usage:" in out and "issue" not in out.lower() and "#1" not in out

@@ -291,7 +291,7 @@ def test_states_and_paths_come_from_the_trace(tmp_path):
     tr = trace(b.model, b.vocab, "the movie was not good")
     path = memory_path(tr, pca)
     np.testing.assert_allclose(path["xy"], (tr.h - pca["mean"]) @ pca["components"].T)
-    assert path["tokens"] == tr.tokens and path["prefix_p"].shape == (5,)
+    assert path["tokens"] == list(tr.tokens) and path["prefix_p"].shape == (5,)
     assert memory_path(tr, pca, state="c")["xy"].shape == (5, 2)
 
 
@@ -329,7 +329,7 @@ def test_unit_activation_reads_the_trace(tmp_path):
     b = load_model(make_bundle(tmp_path / "m", "lstm"))
     tr = trace(b.model, b.vocab, "good movie , not boring")
     act = unit_activation(tr, 3)
-    assert act["tokens"] == tr.tokens and np.array_equal(act["values"], tr.h[:, 3])
+    assert act["tokens"] == list(tr.tokens) and np.array_equal(act["values"], tr.h[:, 3])
     assert np.array_equal(unit_activation(tr, 3, state="c")["values"], tr.c[:, 3])
     with pytest.raises(ValueError):
         unit_activation(tr, 16)

@@ -113,7 +113,7 @@ def test_memory_path_figure_overlays_sentences_with_token_labels():
     fig = _json(inside.memory_path_figure(paths, pca, names=["a", "b"]))
     assert len(fig["data"]) == 2 and [t["name"] for t in fig["data"]] == ["a", "b"]
     for t, tr, path in zip(fig["data"], traces, paths):
-        assert t["text"] == tr.tokens
+        assert t["text"] == list(tr.tokens)
         np.testing.assert_allclose(t["marker"]["color"], tr.prefix_p, atol=1e-4)
         np.testing.assert_allclose(t["x"], path["xy"][:, 0], rtol=1e-5, atol=1e-9)
         assert (t["marker"]["cmin"], t["marker"]["cmax"]) == (0, 1)
@@ -126,6 +126,6 @@ def test_neuron_activation_figure():
     tr = trace(_model("rnn"), VOCAB, "not good , not bad")
     act = unit_activation(tr, 2)
     fig = _json(inside.neuron_activation_figure(act))
-    assert fig["layout"]["xaxis"]["ticktext"] == tr.tokens
+    assert fig["layout"]["xaxis"]["ticktext"] == list(tr.tokens)
     np.testing.assert_allclose(fig["data"][0]["y"], tr.h[:, 2], rtol=1e-5, atol=1e-9)
     assert "Unit 2" in fig["layout"]["title"]["text"]

@@ -6,8 +6,9 @@ from conftest import make_bundle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rnn_core import InputError, load_model, tokenize, trace
+from rnn_core import InputError, load_model, tokenize
 from rnn_core.safe_html import token_chips
+from rnn_core.trace import trace
 
 texts = st.one_of(
     st.text(max_size=400),

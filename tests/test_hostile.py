@@ -234,9 +234,10 @@ def test_b14_csv_from_dev_zero_is_refused_quickly(capsys):
 
 
 def test_cli_reports_an_unexpected_error_in_one_line(monkeypatch, capsys):
+    import rnn_core.bundle
     import rnn_core.cli as cli
 
-    monkeypatch.setattr(cli, "list_bundles", lambda: 1 / 0)
+    monkeypatch.setattr(rnn_core.bundle, "list_bundles", lambda: 1 / 0)
     assert cli.main(["models"]) == 1
     err = capsys.readouterr().err
     assert err.strip() == "error: unexpected ZeroDivisionError: division by zero"

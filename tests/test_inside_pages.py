@@ -84,7 +84,7 @@ def test_analyses_are_not_redone_on_a_rerun_with_the_same_sentence(app, monkeypa
     for module, fn in ((attribution, "word_importance"), (gradients, "step_gradient_norms")):
         real = getattr(module, fn)
         monkeypatch.setattr(module, fn, lambda *a, _real=real, _fn=fn, **k: calls.append(_fn) or _real(*a, **k))
-    text = "memo check : good , not boring"  # a sentence no other test uses: the cache is process-wide
+    text = "memo check : good , not boring"  # caches start empty in every test (conftest.fresh_streamlit_caches)
     for page, fn, per_run in (("importance", "word_importance", 1), ("gradients", "step_gradient_norms", 3)):
         at = app(text=text)
         at.switch_page(f"app_pages/{page}.py").run()

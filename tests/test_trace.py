@@ -1,4 +1,6 @@
 """The trace is the one hand-written implementation of the cells: hold it to PyTorch's fused modules."""
+from dataclasses import FrozenInstanceError
+
 import numpy as np
 import pytest
 import torch
@@ -89,7 +91,7 @@ def test_trace_reports_tokens_unknowns_and_truncation():
     vocab = Vocab(["<pad>", "<unk>", "good"])
     tr = trace(m, vocab, "good zzz " * 40)
     assert len(tr.tokens) == 50 and tr.truncated and tr.n_total == 80
-    assert tr.unknown[:2] == [False, True]
+    assert tr.unknown[:2] == (False, True)
     assert tr.h.shape == (50, 128) and tr.prefix_p.shape == (50,) and tr.c is None and tr.gates == {}
     d = tr.to_dict()
     assert d["label"] in ("positive", "negative") and len(d["h"]) == 50
@@ -108,3 +110,26 @@ def test_trace_of_empty_text_is_an_input_error():
 
     with pytest.raises(InputError):
         trace(_model("gru"), Vocab(), " \u200b\t ")
+
+
+def test_a_trace_cannot_be_changed_by_one_of_the_sessions_that_share_it():
+    tr = trace(_model("lstm"), Vocab(["<pad>", "<unk>", "good"]), "good good")
+    with pytest.raises(FrozenInstanceError):
+        tr.cell = "gru"
+    with pytest.raises(ValueError):  # numpy: assignment destination is read-only
+        tr.h[0, 0] = 1.0
+    with pytest.raises(ValueError):
+        tr.gates["forget"][0, 0] = 1.0
+    with pytest.raises(TypeError):
+        tr.gates["forget"] = None
+    with pytest.raises(AttributeError):
+        tr.tokens.append("bad")
+
+
+def test_an_unknown_cell_is_refused_not_mapped_to_another():
+    with pytest.raises(ValueError, match="unknown cell 'elman'"):
+        SentimentRNN(10, "elman")
+    m = _model("gru")
+    m.cell = "elman"  # a model whose cell name is not registered must not silently take GRU's equations
+    with pytest.raises(ValueError, match="unknown cell"):
+        unroll(m, torch.tensor([2, 3]))

@@ -2,7 +2,6 @@
 training CLI fails cleanly. Runs without ../shared: the Russian data here is a tiny CSV written by the test."""
 import json
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -45,6 +44,7 @@ def data():
     return synthetic(240, 0), synthetic(60, 1)
 
 
+@pytest.mark.slow
 def test_tiny_run_learns_a_separable_set(data):
     res = train(TINY, *data)
     hist = res.history
@@ -58,6 +58,7 @@ EVERYTHING = {"cell": "lstm", "prefix_weight": 0.5, "word_dropout": 0.1, "rare_d
               "emb_init": 0.1, "forget_bias": 1.0, "neutral_weight": 0.5, "ema": 0.9, "lr_decay": 0.9}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extra", [{}, EVERYTHING])
 def test_same_seed_gives_identical_weights_and_metrics(data, extra):
     """Every training option, the random ones included (dropouts, shuffling), is seeded."""
@@ -72,6 +73,42 @@ def test_same_seed_gives_identical_weights_and_metrics(data, extra):
     assert not torch.equal(sa["fc.weight"], c.model.state_dict()["fc.weight"])
 
 
+@pytest.mark.slow
+def test_two_trainings_at_once_give_the_weights_each_gives_alone(data):
+    """Two sessions training at the same time (threads) must not draw from each other's random numbers: each run
+    has its own generators, so the weights equal those of the same runs made one after the other."""
+    import threading
+
+    cfgs = [replace(TINY, epochs=2, seed=s, **EVERYTHING) for s in (3, 4)]
+    alone = [train(c, *data).model.state_dict() for c in cfgs]
+    together = [None, None]
+    go = threading.Barrier(2)
+
+    def run(k):
+        go.wait()
+        together[k] = train(cfgs[k], *data).model.state_dict()
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for a, b in zip(alone, together):
+        assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_generator_dropout_draws_what_pytorch_dropout_draws():
+    """The private-generator dropout is the same function as F.dropout: seeded alike, the same output bits."""
+    from rnn_core.model import dropout
+
+    x = torch.randn(7, 11, 13)
+    torch.manual_seed(21)
+    ref = torch.nn.functional.dropout(x, 0.3, True)
+    assert torch.equal(dropout(x, 0.3, True, torch.Generator().manual_seed(21)), ref)
+    assert torch.equal(dropout(x, 0.3, False, None), x)
+
+
+@pytest.mark.slow
 def test_should_stop_ends_cleanly_with_the_best_weights(data):
     events = []
 
@@ -180,8 +217,16 @@ def test_bundle_loads_and_gets_the_obvious_sentence_right(name):
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "rnn_core", *map(str, args)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+    """The CLI's main() in-process (no 2 s torch import per case), as a CompletedProcess."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from rnn_core.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main([str(a) for a in args])
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 def assert_clean_error(r, *words):
@@ -217,6 +262,7 @@ def tiny_ru_csv(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_train_all_dry_run(tmp_path):
     out = tmp_path / "models"
     r = run("train", "--all", "--dry-run", "--out-dir", out, "--ru-csv", tiny_ru_csv(tmp_path / "ru.csv"))

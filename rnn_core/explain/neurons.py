@@ -52,8 +52,8 @@ def build_neuron_index(model: SentimentRNN, vocab: Vocab, texts: Sequence[str], 
 
 
 def _context(tr: Trace, t: int, value: float, window: int, decimals: int) -> dict:
-    return {"word": tr.tokens[t], "left": tr.tokens[max(0, t - window):t], "right": tr.tokens[t + 1:t + 1 + window],
-            "activation": round(value, decimals), "t": t}
+    return {"word": tr.tokens[t], "left": list(tr.tokens[max(0, t - window):t]),
+            "right": list(tr.tokens[t + 1:t + 1 + window]), "activation": round(value, decimals), "t": t}
 
 
 def top_contexts(index: dict, unit: int, sign: str = "pos") -> list[dict]:

@@ -10,6 +10,7 @@ import html
 
 import numpy as np
 
+from .. import cells
 from ..i18n import t
 from ..trace import Trace
 
@@ -62,15 +63,13 @@ def memory_animation(tr: Trace, lang: str = "en", frame_ms: int = 450) -> dict:
 
 
 GATE_RANGES = {"candidate": (-1.0, 1.0)}  # tanh; every other gate is a sigmoid in [0, 1]
-# Colour-bar labels: the symbols of PyTorch's LSTM and GRU docs (the same in every UI language).
-GATE_SYMBOLS = {"input": "i_t", "forget": "f_t", "output": "o_t", "reset": "r_t", "update": "z_t"}
 
 
 def gates_animation(tr: Trace, lang: str = "en", frame_ms: int = 450) -> dict:
     """Each gate of an LSTM or GRU as its own heatmap, on the same frames and slider as the memory animation."""
-    candidate = "g_t" if tr.c is not None else "n_t"  # LSTM's candidate is g_t, GRU's n_t
-    panels = [(t(f"gate_{name}", lang, sym=candidate), GATE_SYMBOLS.get(name, candidate), m,
-               *GATE_RANGES.get(name, (0.0, 1.0))) for name, m in tr.gates.items()]
+    symbols = cells.get(tr.cell).symbols  # colour-bar labels: i_t, f_t, g_t / r_t, z_t, n_t
+    panels = [(t(f"gate_{name}", lang, sym=symbols[name]), symbols[name], m, *GATE_RANGES.get(name, (0.0, 1.0)))
+              for name, m in tr.gates.items()]
     return animation(tr, panels, lang, frame_ms)
 
 
