@@ -148,7 +148,8 @@ async def user_session(u: User, url: str, steps: int, think: float, rng: random.
 
 def expected(text: str, cell: str) -> tuple[str, str]:
     """rnn_core's own answer for the model the page picks (text language, cell): label and P to 3 places."""
-    from rnn_core import detect_lang, load_model, trace
+    from rnn_core import detect_lang, load_model
+    from rnn_core.trace import trace
 
     b = _model(f"{detect_lang(text)}-{cell.lower()}", load_model)
     tr = trace(b.model, b.vocab, text, b.max_len)

@@ -86,9 +86,11 @@ class TrainConfig:
             raise InputError("The learning rate must be positive (and at most 10).")
         if not 0 < self.lr_decay <= 1:
             raise InputError("lr_decay must be in (0, 1]: the learning rate is multiplied by it after each epoch.")
-        for name in ("clip", "time_limit", "emb_init"):
+        for name in ("clip", "emb_init"):
             if getattr(self, name) is not None and not getattr(self, name) > 0:
                 raise InputError(f"{name} must be positive (or left out).")
+        if self.time_limit is not None and self.time_limit < 0:  # 0 stops after the first batch
+            raise InputError("time_limit must be at least 0 seconds (or left out).")
         if self.max_batches is not None and self.max_batches < 1:
             raise InputError("max_batches must be at least 1.")
         vocab = (self.max_vocab or 0) + 2

@@ -217,3 +217,21 @@ def test_an_uploaded_model_gets_a_safe_name(trained, models_root, monkeypatch, n
         f["zipped/config.json"] = json.dumps(cfg).encode()
 
     assert load_zip(_rezip(bundle_zip(trained), rename)).name == expected
+
+
+def test_the_gradient_lab_shares_the_queue_and_says_when_it_is_full(app, monkeypatch):
+    """Lab experiments take a slot of the same server-wide queue as trainings; a full queue is a message."""
+    monkeypatch.setattr(jobs, "QUEUE", jobs.HeavyQueue(slots=1, max_waiting=0))
+    gate = jobs.threading.Event()
+    busy = jobs.Job(lambda progress, should_stop: gate.wait(60), "someone else's training").start()
+    try:
+        at = app()
+        at.switch_page("app_pages/gradients.py").run()
+        at.button[1].click().run()  # the exploding-gradient experiment
+        assert not at.exception and any("busy" in e.value for e in at.error), [e.value for e in at.error]
+        assert not at.get("plotly_chart")[3:]  # no experiment ran
+    finally:
+        gate.set()
+        busy.wait(10)
+    at.button[1].click().run()  # the slot is free again
+    assert not at.exception and not at.error and any("Largest gradient norm" in c.value for c in at.caption)
