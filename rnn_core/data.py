@@ -116,6 +116,8 @@ def read_csv_frame(src: str | Path | bytes) -> pd.DataFrame:
         if len(header) > MAX_CSV_COLUMNS:
             raise InputError(f"The CSV file has {len(header):,} columns; at most {MAX_CSV_COLUMNS} are read.")
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except InputError:
+        raise
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as e:
         raise InputError(f"The CSV file could not be parsed: {shown(str(e).splitlines()[0], 200)}") from None
 
