@@ -10,6 +10,7 @@ from rnn_core.figures.inside import (
     long_range_accuracy_figure,
     long_range_gradient_figure,
 )
+from rnn_core.safe_html import md_escape
 
 ui = current_ui()
 
@@ -57,7 +58,7 @@ if go and lengths:
                                                       time_budget_s=budget, gate_bias=4.0 if bias else None),
             "long-range", on_wait=waiting(bar))
     except QueueFull as e:
-        st.error(str(e))
+        st.error(md_escape(e.message(ui)))
     bar.empty()
 sweep = st.session_state.get("long_range")
 if sweep:
@@ -85,7 +86,7 @@ if go:
                                           exploding_experiment("rnn", scale, clip, seed=0)],
                 "exploding", on_wait=waiting(bar))
     except QueueFull as e:
-        st.error(str(e))
+        st.error(md_escape(e.message(ui)))
     bar.empty()
 runs = st.session_state.get("exploding")
 if runs:

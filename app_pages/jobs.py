@@ -55,8 +55,7 @@ class HeavyQueue:
             elif len(self._waiting) < self.max_waiting:
                 self._waiting.append(job)
             else:
-                raise QueueFull(f"The server is busy: {self.slots} jobs are running and {len(self._waiting)} are "
-                                "waiting. Try again in a minute.")
+                raise QueueFull("queue_full", slots=self.slots, waiting=len(self._waiting))
 
     def wait_turn(self, job: Job, timeout: float | None = None) -> bool | None:
         """Block until `job` may run (True), or it was stopped while waiting (False: it leaves the queue); None
@@ -116,6 +115,8 @@ class Job:
         self.last: dict = {}
         self.result = None
         self.error: str | None = None
+        self.failure: Exception | None = None  # the exception behind `error`: the page shows an RnnLensError in
+        # the UI language
 
     # -- control -------------------------------------------------------------------------------------------------
     def start(self) -> Job:
@@ -170,6 +171,7 @@ class Job:
             self.started = time.time()
             self.result = self.fn(self.progress, self._stop.is_set)
         except Exception as e:  # noqa: BLE001 -- the page shows the message; a thread must never die silently
+            self.failure = e
             self.error = str(e) if isinstance(e, InputError) else f"{type(e).__name__}: {e}"
         finally:
             self.finished = time.time()

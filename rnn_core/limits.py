@@ -33,12 +33,11 @@ def n_params(cell: str, vocab_size: int, emb_dim: int, hidden_dim: int) -> int:
     return vocab_size * emb_dim + blocks * hidden_dim * (emb_dim + hidden_dim + 2) + hidden_dim + 1
 
 
-def size_problems(cell: str, vocab_size: int, emb_dim: int, hidden_dim: int, max_len: int) -> list[str]:
-    """What is over a limit, as short phrases (empty when all is within)."""
-    out = [f"{name} is {value:,}, over the limit of {cap:,}" for name, value, cap in (
+def size_problems(cell: str, vocab_size: int, emb_dim: int, hidden_dim: int, max_len: int) -> list[tuple]:
+    """What is over a limit, as (field, value, limit) (empty when all is within); "parameters" for the total."""
+    out = [(name, value, cap) for name, value, cap in (
         ("vocab_size", vocab_size, MAX_VOCAB), ("emb_dim", emb_dim, MAX_EMB_DIM),
         ("hidden_dim", hidden_dim, MAX_HIDDEN_DIM), ("max_len", max_len, MAX_LEN_CAP)) if value > cap]
     if not out and n_params(cell, vocab_size, emb_dim, hidden_dim) > MAX_PARAMS:
-        out.append(f"the model would have {n_params(cell, vocab_size, emb_dim, hidden_dim):,} parameters, over the "
-                   f"limit of {MAX_PARAMS:,}")
+        out.append(("parameters", n_params(cell, vocab_size, emb_dim, hidden_dim), MAX_PARAMS))
     return out

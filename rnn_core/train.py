@@ -65,37 +65,37 @@ class TrainConfig:
         from . import limits
 
         if self.cell not in CELLS:
-            raise InputError(f"Unknown cell '{self.cell}': choose one of {', '.join(CELLS)}.")
+            raise InputError("unknown_cell", cell=str(self.cell), choices=", ".join(CELLS))
         for name, cap in (("emb_dim", limits.MAX_EMB_DIM), ("hidden_dim", limits.MAX_HIDDEN_DIM),
                           ("max_len", limits.MAX_LEN_CAP), ("epochs", limits.MAX_EPOCHS),
                           ("batch_size", limits.MAX_BATCH), ("min_count", 10**9), ("threads", 64),
                           ("patience", 10**6)):
             if not 1 <= getattr(self, name) <= cap:
-                raise InputError(f"{name} must be between 1 and {cap:,}.")
+                raise InputError("config_between", name=name, low=1, high=cap)
         if self.max_vocab is not None and not 1 <= self.max_vocab <= limits.MAX_VOCAB:
-            raise InputError(f"max_vocab must be between 1 and {limits.MAX_VOCAB:,}.")
+            raise InputError("config_between", name="max_vocab", low=1, high=limits.MAX_VOCAB)
         floats = ("lr", "lr_decay", "weight_decay", "dropout", "word_dropout", "rare_dropout", "prefix_weight",
                   "neutral_weight", "ema", "weight_drop", "clip", "time_limit", "emb_init", "forget_bias")
         if not all(getattr(self, n) is None or isfinite(getattr(self, n)) for n in floats):
-            raise InputError("Every setting must be a finite number (no nan or inf).")
+            raise InputError("config_finite")
         if not all(0 <= getattr(self, n) < 1 for n in ("dropout", "word_dropout", "weight_drop", "ema")):
-            raise InputError("dropout, word_dropout, weight_drop and ema must be in [0, 1).")
+            raise InputError("config_fractions")
         if min(self.rare_dropout, self.prefix_weight, self.neutral_weight, self.weight_decay) < 0:
-            raise InputError("rare_dropout, prefix_weight, neutral_weight and weight_decay must be >= 0.")
+            raise InputError("config_nonnegative")
         if not 0 < self.lr <= 10:
-            raise InputError("The learning rate must be positive (and at most 10).")
+            raise InputError("config_lr_range")
         if not 0 < self.lr_decay <= 1:
-            raise InputError("lr_decay must be in (0, 1]: the learning rate is multiplied by it after each epoch.")
+            raise InputError("config_lr_decay")
         for name in ("clip", "emb_init"):
             if getattr(self, name) is not None and not getattr(self, name) > 0:
-                raise InputError(f"{name} must be positive (or left out).")
+                raise InputError("config_positive", name=name)
         if self.time_limit is not None and self.time_limit < 0:  # 0 stops after the first batch
-            raise InputError("time_limit must be at least 0 seconds (or left out).")
+            raise InputError("config_time_limit")
         if self.max_batches is not None and self.max_batches < 1:
-            raise InputError("max_batches must be at least 1.")
+            raise InputError("config_at_least_1", name="max_batches")
         vocab = (self.max_vocab or 0) + 2
         if limits.n_params(self.cell, vocab, self.emb_dim, self.hidden_dim) > limits.MAX_PARAMS:
-            raise InputError(f"These sizes make a model over the limit of {limits.MAX_PARAMS:,} parameters.")
+            raise InputError("config_too_many_params", limit=limits.MAX_PARAMS)
 
 
 @dataclass
@@ -153,11 +153,12 @@ def make_batches(lengths: list[int], batch_size: int, gen: torch.Generator, buck
 
 
 def check_trainable(ds: Dataset, name: str = "training data", min_rows: int = 20) -> None:
+    """Enough rows of both classes. (`name` is kept for callers; the messages say "the data" in every language.)"""
     if len(ds) < min_rows:
-        raise InputError(f"The {name} has {len(ds)} usable rows; at least {min_rows} are needed.")
+        raise InputError("too_few_rows", n=len(ds), min_rows=min_rows)
     n_pos = sum(ds.labels)
     if n_pos == 0 or n_pos == len(ds):
-        raise InputError(f"The {name} has only one class; it needs both positive and negative examples.")
+        raise InputError("one_class")
 
 
 @torch.no_grad()

@@ -11,7 +11,7 @@ import html
 import numpy as np
 
 from .. import cells
-from ..i18n import t
+from ..i18n import plotly_separators, t
 from ..trace import Trace
 
 # Colour scales are spelled out: figures reach the browser unvalidated, and plotly.js knows no "RdBu_r" (it would
@@ -93,6 +93,7 @@ def animation(tr: Trace, panels: list[tuple], lang: str = "en", frame_ms: int = 
         "annotations": [],
         "showlegend": False,
         "hovermode": "closest",
+        "separators": plotly_separators(lang),
     }
     data = []
     mask_traces = []
@@ -108,7 +109,7 @@ def animation(tr: Trace, panels: list[tuple], lang: str = "en", frame_ms: int = 
                              "colorbar": {"title": {"text": name}, "len": span, "y": top - span / 2,
                                           "thickness": 12, "tickvals": sorted({zmin, 0.0, zmax})}}
         data.append({"type": "heatmap", "z": _z(matrix), "xaxis": "x", "yaxis": axis.replace("yaxis", "y"),
-                     "coloraxis": coloraxis, "hovertemplate": "t=%{x} unit=%{y}: %{z}<extra></extra>"})
+                     "coloraxis": coloraxis, "hovertemplate": t("fig_hover_state", lang)})
         mask_traces.append({"type": "scatter", "x": _mask_x(n - 1, n), "y": [-0.5, -0.5, h - 0.5, h - 0.5],
                             "yaxis": axis, "fill": "toself", "fillcolor": MASK, "mode": "none",
                             "hoverinfo": "skip"})
@@ -157,7 +158,8 @@ def compare_curves(traces: dict[str, Trace], lang: str = "en") -> dict:
               "yaxis": {"range": [-0.02, 1.02], "title": {"text": "P(+)"}},
               "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0.5, "y1": 0.5,
                           "line": {"dash": "dot", "width": 1, "color": "#999"}}],
-              "legend": {"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"}}
+              "legend": {"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
+              "separators": plotly_separators(lang)}
     return {"data": data, "layout": layout}
 
 
@@ -165,10 +167,10 @@ def state_heatmap(tr: Trace, lang: str = "en", title: str = "") -> dict:
     """A static heatmap of h_t, for side-by-side comparison (same fixed scale as the animation)."""
     ticks = [label(tok) for tok in tr.tokens]
     return {"data": [{"type": "heatmap", "z": _z(tr.h), "zmin": -1, "zmax": 1, "colorscale": COLORSCALE,
-                      "showscale": False, "hovertemplate": "t=%{x} unit=%{y}: %{z}<extra></extra>"}],
+                      "showscale": False, "hovertemplate": t("fig_hover_state", lang)}],
             "layout": {"height": 300, "margin": {"l": 40, "r": 10, "t": 40, "b": 70}, "title": {"text": title},
                        "xaxis": _xaxis(ticks, lang),
-                       "yaxis": {"title": {"text": t("fig_unit", lang)}}}}
+                       "yaxis": {"title": {"text": t("fig_unit", lang)}}, "separators": plotly_separators(lang)}}
 
 
 def raw_matrix_bytes(tr: Trace) -> int:
