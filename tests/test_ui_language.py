@@ -51,11 +51,13 @@ def test_memory_path_pair_is_in_the_language_of_the_text(app):
 
 def test_counted_nouns_agree_on_the_page(app):
     at = app(ui="RU", text="хорошо хорошо хорошо")
-    assert any(c.value.startswith("Так слова видит модель: 3 токена ") for c in at.caption)
+    assert any(c.value.startswith("Ваши слова, как вы их написали: 3 токена.") for c in at.caption)
+    at = app(ui="RU", text="хорошо " * 5)
+    assert any(c.value.startswith("Ваши слова, как вы их написали: 5 токенов.") for c in at.caption)
     at = app(ui="RU", text="хорошо")
-    assert any(c.value.startswith("Так слова видит модель: 1 токен ") for c in at.caption)
+    assert any(c.value.startswith("Ваши слова, как вы их написали: 1 токен.") for c in at.caption)
     at = app(ui="EN", text="good")
-    assert any(c.value.startswith("What the model reads: 1 token,") for c in at.caption)
+    assert any(c.value.startswith("Your words as typed: 1 token.") for c in at.caption)
 
 
 def test_the_language_switch_shows_auto_in_the_ui_language(app):
