@@ -35,7 +35,7 @@ def page():
     st.caption(t("tokens_caption", ui, n=len(tr.tokens)))
     # The words as typed; each chip's tooltip is what the model reads and looks up (lower case, ё→е, lemma).
     st.html(token_chips(tr.words, tr.unknown, unknown_title="⟨unk⟩",
-                        titles=[t("token_reads", ui, token=tok, key=key) if key != tok else t("token_reads_as", ui,
+                        titles=[t("token_reads", ui, token=tok, lookup=key) if key != tok else t("token_reads_as", ui,
                                 token=tok) for tok, key in zip(tr.tokens, tr.keys)]))
     if all(tr.unknown):
         st.info(t("all_unknown", ui))

@@ -69,3 +69,19 @@ def test_two_replicas_behind_nginx_are_sticky_and_answer_correctly(tiny_models):
                                 timeout=120))
     assert res["errors"] == 0, res["wrong"]
     assert res["interactions"] == 8
+
+
+def test_a_russian_word_looked_up_by_its_lemma_shows_its_tooltip(monkeypatch):
+    """Found by the load test: a word whose lookup key (its lemma, in the shipped Russian models) differs from it
+    crashed the main page, because the tooltip passed `key=` to t(), whose own first parameter is `key`."""
+    from streamlit.testing.v1 import AppTest
+
+    from bench import APP
+
+    monkeypatch.delenv("RNN_LENS_MODELS", raising=False)  # the shipped models: they look Russian words up by lemma
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["text"], at.query_params["cell"] = "мне очень понравилось", "GRU"
+    at.run()
+    assert not at.exception
+    chips = "".join(e.proto.body for e in at.get("html"))
+    assert "looks up “понравиться”" in chips
