@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one test command (README and CI): make a virtual environment from the repo's own files, install what the
-# tests need (Python packages, the English corpus, Debian's Chromium for the browser test), lint, run every test.
+# tests need (Python packages, the English corpus, Debian's Chromium and nginx), lint, check the layers, run every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,4 +26,5 @@ if [ -n "$NEED" ]; then
 fi
 
 "$VENV/bin/ruff" check .
+"$VENV/bin/lint-imports" --no-cache --no-logo   # the house plan's layers (pyproject.toml [tool.importlinter])
 exec "$VENV/bin/python" -m pytest "$@"
