@@ -5,6 +5,8 @@ The shipped models are far inside them: vocabulary 10,002, embedding 100, hidden
 """
 from __future__ import annotations
 
+from . import cells
+
 MAX_VOCAB = 60_000  # tokens; the English corpus has ~20k words seen twice
 MAX_EMB_DIM = 512
 MAX_HIDDEN_DIM = 512
@@ -24,12 +26,10 @@ MAX_ZIP_ENTRIES = 64  # a bundle zip has at most 7 files and a folder
 MAX_SESSION_MODELS = 3
 MAX_SESSION_BYTES = 12 * 1024 * 1024  # two models of the shipped size (en-lstm: 5.7 MB); 20 sessions: <= 240 MB
 
-_GATE_BLOCKS = {"rnn": 1, "gru": 3, "lstm": 4}
-
-
 def n_params(cell: str, vocab_size: int, emb_dim: int, hidden_dim: int) -> int:
-    """The parameter count of SentimentRNN for these sizes, computed without building it."""
-    blocks = _GATE_BLOCKS.get(cell, max(_GATE_BLOCKS.values()))
+    """The parameter count of SentimentRNN for these sizes, computed without building it (an unknown cell counts as
+    the largest registered one)."""
+    blocks = cells.CELLS[cell].blocks if cell in cells.CELLS else max(c.blocks for c in cells.CELLS.values())
     return vocab_size * emb_dim + blocks * hidden_dim * (emb_dim + hidden_dim + 2) + hidden_dim + 1
 
 
