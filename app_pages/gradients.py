@@ -3,6 +3,7 @@ and clipping. Every number here is printed by `python -m rnn_core explain {gradi
 import streamlit as st
 
 from app_pages.common import CELLS, chart, current_ui, get_analysis, get_bundle, model_name, page_sentence, t
+from app_pages.jobs import QUEUE, QueueFull, run_here
 from rnn_core.explain import captions
 from rnn_core.explain import experiments as lab
 from rnn_core.explain.commands import exploding_runs, exploding_text, sentence_report
@@ -14,8 +15,16 @@ from rnn_core.figures.inside import (
     step_factor_figure,
 )
 from rnn_core.i18n import format_number
+from rnn_core.safe_html import md_escape
 
 ui = current_ui()
+
+
+def waiting(bar):
+    """While the server-wide queue holds an experiment back: the user's place in it."""
+    return lambda n: bar.progress(0.0, text=t("queue_waiting", ui, n=n, running=QUEUE.counts()["running"]))
+
+
 st.title(t("page_gradients", ui))
 st.markdown(t("grad_intro", ui))
 
@@ -67,8 +76,14 @@ elif go and lengths and seeds and not lab.is_default(lengths, sorted(seeds), **s
         elif ev["kind"] == "step":
             bar.progress(min(1.0, (where["run"] + ev["step"] / ev["n_steps"]) / where["n"]))
 
-    st.session_state["long_range"] = lab.long_range_sweep(CELLS, lengths, sorted(seeds), progress=progress,
-                                                          **settings)
+    try:  # the sweep is heavy work: it waits its turn in the queue trainings use (app_pages/jobs.py)
+        sweep = run_here(lambda _progress, stop: lab.long_range_sweep(CELLS, lengths, sorted(seeds), progress=progress,
+                                                                      should_stop=stop, **settings),
+                         "long-range", on_wait=waiting(bar))
+        if sweep is not None and sweep["complete"]:
+            st.session_state["long_range"] = sweep
+    except QueueFull as e:
+        st.error(md_escape(e.message(ui)))
     bar.empty()
 elif go:
     st.session_state.pop("long_range", None)  # back to the default settings: their shipped results
@@ -100,8 +115,16 @@ with st.form("exploding_form"):
                             format_func=lambda v: format_number(v, "", ui))
     go = st.form_submit_button(t("run_explode", ui))
 if go:
-    with st.spinner():
-        st.session_state["exploding"] = exploding_runs(scale, clip)
+    bar = st.progress(0.0)
+    try:
+        with st.spinner():
+            res = run_here(lambda _progress, stop: exploding_runs(scale, clip, should_stop=stop), "exploding",
+                           on_wait=waiting(bar))
+        if res is not None:
+            st.session_state["exploding"] = res
+    except QueueFull as e:
+        st.error(md_escape(e.message(ui)))
+    bar.empty()
 res = st.session_state.get("exploding")
 if res:
     radius, result = exploding_text(res, ui)

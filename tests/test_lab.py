@@ -382,3 +382,24 @@ def test_what_the_page_says_about_the_shipped_models_on_the_default_sentence(lan
     else:  # the English RNN keeps more than the LSTM here, and the caption says so instead
         assert rnn["trained"]["long"]["first"] > reports["lstm"]["trained"]["long"]["first"]
         assert "Here LSTM keeps less than the trained RNN" in text
+
+
+def test_lab_experiments_wait_their_turn_in_the_server_queue(app, monkeypatch):
+    import app_pages.jobs as jobs
+
+    calls = []
+
+    def fake_run_here(fn, name, on_wait=None, progress=None):
+        calls.append(name)
+        if name == "long-range":
+            raise jobs.QueueFull("queue_full", slots=1, waiting=3)
+        return fn(None, lambda: len(calls) > 99)  # the page hands the queue's should_stop to the experiment
+
+    monkeypatch.setattr(jobs, "run_here", fake_run_here)
+    at = _page(app)
+    at.button[1].click().run()
+    assert calls == ["exploding"] and any(m.value.startswith("Without clipping") for m in at.markdown)
+    at.multiselect[0].set_value([5, 10])
+    at.button[0].click().run()
+    assert calls == ["exploding", "long-range"] and at.error  # a full queue is a message, not a traceback
+    assert any(lab.DEFAULT_COMMAND in c.value for c in at.caption)  # and the shipped results stay on the page
