@@ -11,6 +11,7 @@ import streamlit as st
 from rnn_core import Bundle, BundleError, InputError, Trace, detect_lang, examples, load_model
 from rnn_core.bundle import models_dir
 from rnn_core.i18n import LANGS, t
+from rnn_core.lesson import STEPS as LESSON_STEPS
 from rnn_core.model import CELL_NAMES, CELLS, serve_with_one_thread
 from rnn_core.trace import trace
 
@@ -19,8 +20,8 @@ DEFAULT_TEXT = examples.default_text("en")
 EXAMPLES = examples.examples("en") + examples.examples("ru")
 
 __all__ = ["CELLS", "PageContext", "Selection", "accuracy_text", "chart", "current_ui", "get_analysis", "get_bundle",
-           "get_trace", "model_name", "page_sentence", "restore_from_url", "sentence_controls", "session_models",
-           "sidebar_about", "t", "ui_language", "write_url"]
+           "get_trace", "lesson_step", "model_name", "page_sentence", "restore_from_url", "sentence_controls",
+           "session_models", "set_lesson_step", "sidebar_about", "t", "ui_language", "write_url"]
 
 
 # The state a shared link reproduces, as it appears in the URL: ?text=...&lang=AUTO&cell=GRU&ui=RU. Its home is a
@@ -28,7 +29,8 @@ __all__ = ["CELLS", "PageContext", "Selection", "accuracy_text", "chart", "curre
 # Each widget is re-seeded from that home before it is drawn and writes back on change: a widget's own state does
 # not survive a switch to a page that does not draw it (nor does bind="query-params"), hence this by hand.
 URL_STATE = {"text": (DEFAULT_TEXT, None), "lang": ("AUTO", ("AUTO", "EN", "RU")),
-             "cell": ("LSTM", tuple(CELL_NAMES.values())), "ui": ("EN", tuple(x.upper() for x in LANGS))}
+             "cell": ("LSTM", tuple(CELL_NAMES.values())), "ui": ("EN", tuple(x.upper() for x in LANGS)),
+             "step": ("1", tuple(str(k + 1) for k in range(len(LESSON_STEPS))))}  # the lesson's step
 MAX_URL_TEXT = 1500  # longer texts stay out of the URL (browsers and servers cap URL length)
 
 
@@ -66,6 +68,15 @@ def ui_language() -> str:
     choice = st.sidebar.segmented_control("🌐", URL_STATE["ui"][1], required=True, label_visibility="collapsed",
                                           **_stateful("ui"))
     return (choice or "EN").lower()
+
+
+def lesson_step() -> int:
+    """The lesson's step from the URL state, 0-based."""
+    return int(st.session_state.get("_step") or 1) - 1
+
+
+def set_lesson_step(k: int) -> None:
+    st.session_state["_step"] = str(min(max(k, 0), len(LESSON_STEPS) - 1) + 1)
 
 
 def current_ui() -> str:
