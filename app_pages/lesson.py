@@ -130,9 +130,11 @@ def gradients(sel, b, tr):
     for c in CELLS:
         if get_bundle(model_name(sel.lang, c))[0] is not None:
             results[c] = get_analysis("grad_logit", _logit_norms, model_name(sel.lang, c), sel.text)
-    rows = " · ".join(t("lesson_grad_item", ui, cell=CELL_NAMES[c], r=lesson.gradient_reach(r))
-                      for c, r in results.items())
-    st.markdown(t("lesson_gradients", ui, rows=rows))
+    reach = {c: lesson.gradient_reach(r) for c, r in results.items()}
+    rows = " · ".join(t("lesson_grad_item", ui, cell=CELL_NAMES[c], r=r) for c, r in reach.items())
+    fades = lesson.rnn_fades_most(reach)
+    st.markdown(t("lesson_gradients", ui, rows=rows)
+                + ("" if fades is None else " " + t("lesson_grad_fades" if fades else "lesson_grad_not_yet", ui)))
     if results:
         chart(figs.gradient_figure(results, tr.tokens, ui), "lesson_gradients")
 

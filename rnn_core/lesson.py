@@ -111,6 +111,14 @@ def gradient_reach(norms: dict) -> float:
     return float(g[0] / g[-1]) if g[-1] > 0 else float("nan")
 
 
+def rnn_fades_most(reaches: dict[str, float]) -> bool | None:
+    """Whether the plain RNN's gradient reach (gradient_reach per cell) is the smallest; None without an RNN or
+    another cell to compare with."""
+    if "rnn" not in reaches or len(reaches) < 2:
+        return None
+    return all(reaches["rnn"] < r for c, r in reaches.items() if c != "rnn")
+
+
 def edits(text: str, tokens: tuple[str, ...], lang: str, k: int = 4) -> list[str]:
     """Counterfactual sentences for the "what if" chips: a sentiment word swapped for its opposite, or a negation
     put before it (examples.LESSON_SWAPS / NEGATION). Edits are made in the user's own text (first occurrence,
