@@ -64,9 +64,11 @@ def write_url() -> None:
 
 
 def ui_language() -> str:
-    """The RU/EN switch at the top of the sidebar; returns 'en' or 'ru'."""
-    choice = st.sidebar.segmented_control("🌐", URL_STATE["ui"][1], required=True, label_visibility="collapsed",
-                                          **_stateful("ui"))
+    """The RU/EN switch at the top right of every page (not in the sidebar: a phone hides the sidebar); returns
+    'en' or 'ru'."""
+    _, right = st.columns([5, 1])
+    choice = right.segmented_control("🌐", URL_STATE["ui"][1], required=True, label_visibility="collapsed",
+                                     **_stateful("ui"))
     return (choice or "EN").lower()
 
 

@@ -4,6 +4,8 @@ import shlex
 import streamlit as st
 
 from app_pages.common import accuracy_text, chart, current_ui, get_bundle, get_trace, model_name, page_sentence, t
+from rnn_core.explain.readout import contributions, unit_order
+from rnn_core.figures.lesson import contribution_heatmap
 from rnn_core.figures.memory import compare_curves, memory_animation, standalone_html, state_heatmap
 from rnn_core.model import CELL_NAMES, CELLS
 from rnn_core.report import architecture_rows, markdown_table, steps
@@ -17,7 +19,7 @@ st.markdown(t("intro", ui))
 def result(tr, b):
     positive = tr.label == "positive"
     word = t("positive" if positive else "negative", ui)
-    color = "green" if positive else "red"
+    color = "blue" if positive else "orange"  # the palette's sentiment colours (rnn_core/figures/palette.py)
     st.markdown(f"### {t('sentiment', ui)}: :{color}[{word}] · {t('probability', ui)} = {tr.p:.3f}")
     st.progress(tr.p)
     st.caption(t("sidebar_model", ui, name=b.name, acc=accuracy_text(b.metrics)))
@@ -35,7 +37,8 @@ def page():
     if all(tr.unknown):
         st.info(t("all_unknown", ui))
 
-    fig = memory_animation(tr, ui)
+    order = unit_order(bundle.model)  # rows by readout weight: the top pushes P(+) up, the bottom down
+    fig = memory_animation(tr, ui, order=order)
     # Lazy tabs: only the open one runs. The Compare tab loads two more models and draws four charts; running it
     # for every visitor who never opens it made the first page ~1.4x slower than a bare torch + plotly app.
     tab_mem, tab_cmp, tab_how, tab_dl = st.tabs([t("tab_memory", ui), t("tab_compare", ui), t("tab_how", ui),
@@ -45,6 +48,9 @@ def page():
         st.caption(t("memory_legend", ui, h=tr.h.shape[1]))
         if tr.c is not None:
             st.caption(t("cell_state_note", ui))
+        st.markdown(t("readout_heat_title", ui))
+        chart(contribution_heatmap(tr, contributions(bundle.model, tr)["contrib"], order, ui), "readout_chart")
+        st.caption(t("readout_heat_note", ui))
     if tab_cmp.open:
         with tab_cmp:
             compare(text, lang)
@@ -67,7 +73,7 @@ def compare(text, lang):
                 continue
             traces[c] = get_trace(model_name(lang, c), text)
             st.metric(CELL_NAMES[c], t(traces[c].label, ui), f"P(+) = {traces[c].p:.3f}", delta_arrow="off",
-                      delta_color="green" if traces[c].label == "positive" else "red")
+                      delta_color="blue" if traces[c].label == "positive" else "orange")
     if traces:
         chart(compare_curves(traces, ui), "compare_curves")
         for col, (c, tr_c) in zip(st.columns(len(traces)), traces.items()):

@@ -6,6 +6,17 @@ import pytest
 from rnn_core.i18n import t
 
 
+@pytest.fixture
+def app(app):
+    """The main page, "Sentiment & memory" (the lesson is the app's default page)."""
+    def make(**params):
+        at = app(**params)
+        at.switch_page("app_pages/memory.py")
+        return at.run()
+
+    return make
+
+
 def memory_spec(at):
     charts = at.get("plotly_chart")
     assert charts, "no chart on the page"
@@ -39,9 +50,9 @@ def test_typed_sentence_updates_everything(app):
     spec = memory_spec(at)
     assert spec["layout"]["xaxis"]["ticktext"] == ["good", "movie"] and len(spec["frames"]) == 2
     assert "yaxis3" in spec["layout"]  # the default cell is LSTM: h and c panels
-    assert len(at.get("plotly_chart")) == 1 and not at.metric  # lazy tabs: Compare has not run
+    assert len(at.get("plotly_chart")) == 2 and not at.metric  # memory, readout; lazy tabs: Compare has not run
     open_tab(at, "tab_compare")
-    assert len(at.get("plotly_chart")) == 5  # memory, compare curves, three compare heatmaps
+    assert len(at.get("plotly_chart")) == 6  # memory, readout, compare curves, three compare heatmaps
     assert len(at.metric) == 3
 
 

@@ -16,9 +16,10 @@ from plotly.subplots import make_subplots
 
 from ..i18n import t
 from ..model import CELL_NAMES
+from . import palette
 from .memory import CELL_COLORS, label
 
-DIVERGING = "RdBu"  # red = pushes towards negative, blue = towards positive (cmid = 0)
+DIVERGING = palette.DIVERGING  # orange = pushes towards negative, blue = towards positive (cmid = 0)
 _LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
 
 
@@ -162,7 +163,7 @@ def memory_path_figure(paths: Sequence[dict], pca: dict | None = None, names: Se
             text=[label(x) for x in path["tokens"]], textposition="top center", line={"width": 1},
             marker={"size": 10, "color": _finite(path["prefix_p"], 4), "colorscale": DIVERGING, "cmin": 0,
                     "cmax": 1, "showscale": i == 0, "colorbar": {"title": {"text": "P(+)"}},
-                    "line": {"width": 1, "color": "black"}},
+                    "line": {"width": 1, "color": palette.INK}},
             customdata=_finite(path["prefix_p"], 4), hovertemplate="%{text}<br>P(+) = %{customdata:.3f}"))
     labels = ["PC1", "PC2"]
     if pca is not None:

@@ -15,7 +15,8 @@ from ..trace import Trace
 from . import palette
 from .memory import _xaxis, label
 
-MIN_HEIGHT = 260  # phones: no chart shorter than 240 px (tests/test_browser.py measures it)
+MIN_HEIGHT = 260  # phones: no chart shorter than 240 px (tests/test_browser_lesson.py measures it)
+FLOOR = -0.14  # y ranges start below 0, so the "0" label stays clear of the word labels under the axis
 
 
 def _r(values, digits: int = 4) -> list:
@@ -104,7 +105,8 @@ def gate_lines_figure(tr: Trace, summary: dict, lang: str = "en", highlight: int
                      "hovertemplate": f"{sym} > 0.5: %{{y:.0%}}<extra></extra>"})
     layout = _base(300, ticks, lang)
     layout.update({"showlegend": True, "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-                   "yaxis": {"range": [-0.02, 1.02], "fixedrange": True, "title": {"text": t("lesson_fig_mean", lang)}},
+                   "yaxis": {"range": [FLOOR, 1.04], "tickvals": [0, 0.5, 1], "fixedrange": True,
+                             "title": {"text": t("lesson_fig_mean", lang)}},
                    "shapes": _column(highlight) + [_half_line()], "margin": {"l": 56, "r": 16, "t": 48, "b": 40}})
     return {"data": data, "layout": layout}
 
@@ -144,11 +146,31 @@ def diff_figure(d: dict, names: tuple[str, str], lang: str = "en", highlight: in
         data.append({"type": "scatter", "x": x, "y": _r(d["c_dist"]), "name": "‖c_t − c'_t‖", "yaxis": "y",
                      "mode": "lines", "line": {"color": palette.SERIES[3]},
                      "hovertemplate": "‖Δc‖ = %{y:.3f}<extra></extra>"})
+    top = max(1e-6, float(np.nanmax(d["h_dist"])), float(np.nanmax(d["c_dist"])) if d["c_dist"] is not None else 0)
     layout = _base(420, ticks, lang)
     layout.update({"showlegend": True, "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-                   "yaxis": {"domain": [0, 0.42], "title": {"text": t("lesson_fig_dist", lang)}, "rangemode": "tozero"},
+                   "yaxis": {"domain": [0, 0.42], "title": {"text": t("lesson_fig_dist", lang)},
+                             "range": [FLOOR * top, 1.08 * top], "fixedrange": True},
                    "yaxis2": {"domain": [0.55, 1], "range": [-0.02, 1.02], "title": {"text": "P(+)"},
                               "fixedrange": True},
                    "shapes": _column(highlight) + [{**_half_line(), "yref": "y2"}],
                    "margin": {"l": 56, "r": 16, "t": 48, "b": 40}})
     return {"data": data, "layout": layout}
+
+
+def contribution_heatmap(tr: Trace, contrib: np.ndarray, order: np.ndarray, lang: str = "en",
+                         highlight: int | None = None) -> dict:
+    """What the Linear layer sees after each word: w_i·h_t[i] (units ordered by w_i, largest on top). A column's
+    sum plus the bias is the logit after that word (explain.readout.contributions)."""
+    ticks = [label(tok) for tok in tr.tokens]
+    z = contrib[:, np.asarray(order)[::-1]].T  # plotly's row 0 is the bottom
+    lim = float(max(1e-6, np.abs(z).max()))
+    layout = _base(320, ticks, lang)
+    layout.update({"yaxis": {"title": {"text": t("fig_unit_by_w", lang)}, "showticklabels": False,
+                             "fixedrange": True},
+                   "shapes": [{**s, "layer": "above", "fillcolor": palette.TRANSPARENT,
+                               "line": {"width": 2, "color": palette.INK}} for s in _column(highlight)]})
+    return {"data": [{"type": "heatmap", "z": np.round(z.astype(float), 4).tolist(), "zmin": -lim, "zmax": lim,
+                      "colorscale": palette.DIVERGING,
+                      "colorbar": {"thickness": 10, "title": {"text": "w_i·h_t[i]"}},
+                      "hovertemplate": "t=%{x}: %{z}<extra></extra>"}], "layout": layout}

@@ -20,6 +20,7 @@ COLORSCALE = palette.DIVERGING  # orange = negative, white = 0, blue = positive
 GATE_SCALE = palette.SEQUENTIAL  # closed → open
 MASK = palette.MASK
 CELL_COLORS = palette.CELL_COLORS
+CURVE_BOTTOM = -0.12
 DIGITS = 3  # colour needs no more: [-1, 1] in steps of 0.001
 
 
@@ -40,7 +41,7 @@ def _xaxis(ticks: list[str], lang: str) -> dict:
     n = len(ticks)
     step = 1 if n <= 25 else 2
     return {"tickmode": "array", "tickvals": list(range(0, n, step)), "ticktext": ticks[::step],
-            "tickangle": -45 if n > 8 else 0, "range": [-0.5, n - 0.5], "zeroline": False, "automargin": True,
+            "tickangle": -45 if n > 8 else "auto", "range": [-0.5, n - 0.5], "zeroline": False, "automargin": True,
             "title": {"text": t("fig_token", lang), "standoff": 8}}
 
 
@@ -91,8 +92,10 @@ def animation(tr: Trace, panels: list[tuple], lang: str = "en", frame_ms: int = 
     layout = {
         "height": 420 + 180 * (len(panels) - 1),
         "margin": {"l": 60, "r": 20, "t": 30, "b": 90},
-        "xaxis": {"anchor": "y", **_xaxis(ticks, lang)},
-        "yaxis": {"domain": [0, curve_top], "range": [-0.02, 1.02], "title": {"text": "P(+)"},
+        # No axis title: the slider's "after: word" label sits just below the word labels (it collided on phones).
+        "xaxis": {"anchor": "y", **_xaxis(ticks, lang), "title": None},
+        # The range starts below 0 so the "0" tick label sits clear of the word labels under the axis.
+        "yaxis": {"domain": [0, curve_top], "range": [CURVE_BOTTOM, 1.02], "title": {"text": "P(+)"},
                   "tickvals": [0, 0.5, 1], "fixedrange": True},
         "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": 0.5, "y1": 0.5,
                     "line": {"dash": "dot", "width": 1, "color": palette.GUIDE}}],
@@ -125,8 +128,8 @@ def animation(tr: Trace, panels: list[tuple], lang: str = "en", frame_ms: int = 
     data.append({"type": "scatter", "x": list(range(n)), "y": p, "mode": "lines+markers", "yaxis": "y",
                  "line": {"color": palette.NEUTRAL}, "marker": {"size": 5}, "customdata": ticks,
                  "hovertemplate": "%{customdata}: P(+)=%{y:.3f}<extra></extra>"})
-    mask_traces.append({"type": "scatter", "x": _mask_x(n - 1, n), "y": [-0.02, -0.02, 1.02, 1.02], "yaxis": "y",
-                        "fill": "toself", "fillcolor": MASK, "mode": "none", "hoverinfo": "skip"})
+    mask_traces.append({"type": "scatter", "x": _mask_x(n - 1, n), "y": [CURVE_BOTTOM, CURVE_BOTTOM, 1.02, 1.02],
+                        "yaxis": "y", "fill": "toself", "fillcolor": MASK, "mode": "none", "hoverinfo": "skip"})
     cursor = {"type": "scatter", "x": [n - 1], "y": [p[-1]], "yaxis": "y", "mode": "markers",
               "marker": {"size": 13, "color": palette.INK, "symbol": "diamond"}, "hoverinfo": "skip"}
     if highlight is not None and 0 <= highlight < n:  # the chosen word, framed across every panel
