@@ -34,6 +34,17 @@ def q(token: str) -> str:
     return md_escape(token)
 
 
+def chosen_word(tr, default: int) -> int:
+    """The word the student picked (chips under the step text), shared by every step that has words on an axis: it
+    is framed in that step's chart and opened up in the one-step arithmetic. Reset when the sentence changes."""
+    key = "lesson_word"
+    if st.session_state.get("lesson_word_for") != tr.tokens:
+        st.session_state["lesson_word_for"] = tr.tokens
+        st.session_state[key] = default
+    k = st.pills(t("lesson_word", ui), list(range(len(tr.tokens))), format_func=lambda i: tr.tokens[i], key=key)
+    return default if k is None else int(k)
+
+
 def words(sel, b, tr):
     st.markdown(t("lesson_words", ui, n=len(tr.tokens), first=q(tr.tokens[0]), last=q(tr.tokens[-1])))
     st.html(token_chips(tr.tokens, tr.unknown, unknown_title="⟨unk⟩"))
@@ -58,15 +69,15 @@ def embedding(sel, b, tr):
     if e["repeat"]:
         token, a, c = e["repeat"]
         st.markdown(t("lesson_embedding_repeat", ui, token=q(token), a=a + 1, b=c + 1))
-    chart(figs.embedding_figure(tr, ui, highlight=e["repeat"][1] if e["repeat"] else None), "lesson_embedding")
+    k = chosen_word(tr, e["repeat"][1] if e["repeat"] else 0)
+    chart(figs.embedding_figure(tr, ui, highlight=k), "lesson_embedding")
 
 
 def step(sel, b, tr):
     t0, u0 = lesson.focus(b.model, tr)
-    left, right = st.columns(2)
-    t_ = left.selectbox(t("lesson_word", ui), range(len(tr.tokens)), index=t0, key="lesson_t",
-                        format_func=lambda k: f"{k + 1}. {tr.tokens[k]}")
-    unit = right.number_input(t("lesson_unit", ui), 0, tr.h.shape[1] - 1, value=u0, key="lesson_unit")
+    t_ = chosen_word(tr, t0)
+    unit = st.number_input(t("lesson_unit", ui), 0, tr.h.shape[1] - 1, value=lesson.focus_unit(b.model, tr, t_),
+                           key=f"lesson_unit_{t_}")
     s = lesson.step(b.model, tr, t_, int(unit))
     st.markdown(t("lesson_step", ui, t=t_ + 1, token=q(tr.tokens[t_]), unit=int(unit)))
     cols = [t(f"lesson_col_{k}", ui) for k in ("gate", "input", "bias", "memory", "sum", "value")]
@@ -87,7 +98,8 @@ def memory(sel, b, tr):
         st.markdown(t("lesson_memory_flip", ui, token=q(tr.tokens[m["flips"][-1]])))
     else:
         st.markdown(t("lesson_memory_noflip", ui))
-    chart(memory_animation(tr, ui, order=unit_order(b.model), highlight=m["jump"]), "lesson_memory")
+    k = chosen_word(tr, m["jump"])
+    chart(memory_animation(tr, ui, order=unit_order(b.model), highlight=k), "lesson_memory")
 
 
 def readout(sel, b, tr):
@@ -115,7 +127,8 @@ def gates(sel, b, tr):
                   token=q(shown.tokens[g["lowest"]]), v=float(g["means"][g["memory_gate"]][g["lowest"]]),
                   cell=CELL_NAMES[shown.cell]))
     st.markdown(t(f"lesson_gates_{shown.cell}", ui))
-    chart(figs.gate_lines_figure(shown, g, ui, highlight=g["lowest"]), "lesson_gates")
+    k = chosen_word(shown, g["lowest"])
+    chart(figs.gate_lines_figure(shown, g, ui, highlight=k), "lesson_gates")
 
 
 def _logit_norms(bundle, tr):

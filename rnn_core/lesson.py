@@ -56,12 +56,16 @@ def memory(model: SentimentRNN, tr: Trace) -> dict:
 
 
 def focus(model: SentimentRNN, tr: Trace) -> tuple[int, int]:
-    """A good (word, unit) to open up first: the word that moved P(+) most, and the unit whose change at that word
-    moved the logit most (|w_i·(h_t[i] − h_{t−1}[i])|)."""
+    """A good (word, unit) to open up first: the word that moved P(+) most, and focus_unit there."""
     t = memory(model, tr)["jump"]
+    return t, focus_unit(model, tr, t)
+
+
+def focus_unit(model: SentimentRNN, tr: Trace, t: int) -> int:
+    """The unit whose change at word t moved the logit most: argmax |w_i·(h_t[i] − h_{t−1}[i])|."""
     w, _ = readout_weights(model)
     prev = tr.h[t - 1] if t > 0 else np.zeros_like(tr.h[t])
-    return t, int(np.argmax(np.abs(w * (tr.h[t] - prev))))
+    return int(np.argmax(np.abs(w * (tr.h[t] - prev))))
 
 
 def step(model: SentimentRNN, tr: Trace, t: int, unit: int) -> dict:

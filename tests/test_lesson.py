@@ -197,3 +197,15 @@ def test_whatif_page_offers_edits_and_draws_both_runs(app):
     assert at.text_input(key="whatif_text").value == "the movie is not good"
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert len(spec["layout"]["xaxis"]["ticktext"]) == 5
+
+
+def test_choosing_a_word_frames_it_and_opens_its_step(app):
+    import json
+
+    at = app(step=str(lesson.STEPS.index("memory") + 1), text="the film is good but boring")
+    at.button_group(key="lesson_word").set_value(2).run()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [s["x0"] for s in spec["layout"]["shapes"] if s["type"] == "rect"] == [1.5]
+    at.button(key="back_bottom").click().run()  # one step back: the arithmetic opens at the same word
+    assert at.subheader[0].value == t("lesson_title_step", "en")
+    assert "«is»" in at.main.markdown[0].value
