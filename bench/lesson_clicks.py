@@ -60,7 +60,7 @@ def run(tries: int) -> dict:
             for i in range(tries + 1):
                 k = picks[i % len(picks)]
                 chips = page.locator('[data-testid="stButtonGroup"]').last  # the word chips under the step's text
-                chip = chips.get_by_role("button", name=words[k], exact=True)
+                chip = chips.get_by_role("radio", name=words[k], exact=True)
                 t0 = time.perf_counter()
                 chip.click()
                 page.wait_for_function(FRAMED, arg=k, polling="raf")

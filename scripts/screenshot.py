@@ -23,7 +23,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 def shoot_lesson(url: str, out: Path, phone: bool = False) -> None:
-    """The lesson at one step; on a phone the whole page down to the first chart."""
+    """The lesson at one step, scrolled to the step's title."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -38,9 +38,12 @@ def shoot_lesson(url: str, out: Path, phone: bool = False) -> None:
             page.evaluate("document.fonts.ready.then(() => true)")
             if page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count():
                 raise RuntimeError("the page shows an error: " + page.locator('[data-testid="stMain"]').inner_text())
+            # The step's title at the top of the view, its text, the word chips and the chart below it.
+            page.locator('[data-testid="stMain"] h3').first.evaluate(
+                "e => { e.style.scrollMarginTop = '60px'; e.scrollIntoView({block: 'start'}); }")
             page.wait_for_timeout(800)
             out.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(out), full_page=phone)
+            page.screenshot(path=str(out))
         finally:
             browser.close()
 

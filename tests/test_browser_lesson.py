@@ -18,8 +18,8 @@ PHONE = {"width": 390, "height": 844}
 MIN_CHART_PX = 240
 SUBHEADER = '[data-testid="stMain"] h3'
 # Every text label of every Plotly chart: its bounding box, the chart it belongs to and its kind. Rotated tick labels
-# have axis-aligned boxes that overlap their neighbours' even when the glyphs do not, so within one kind only
-# unrotated labels are compared; labels of different kinds (a tick label and an axis title, a slider label and the
+# have axis-aligned boxes that overlap their neighbours' even when the glyphs do not, so among tick labels only
+# unrotated ones are compared (axis titles, rotated by 90°, have exact boxes and are all compared); labels of different kinds (a tick label and an axis title, a slider label and the
 # axis above it) must never overlap.
 LABELS = """() => {
   const out = [];
@@ -46,7 +46,8 @@ def overlaps(labels: list[dict], slack: float = 1.0) -> list[tuple[str, str]]:
     bad = []
     for i, a in enumerate(labels):
         for b in labels[i + 1:]:
-            if a["chart"] != b["chart"] or (a["kind"] == b["kind"] and (a["rotated"] or b["rotated"])):
+            ticks = a["kind"] == b["kind"] and a["kind"] in ("xtick", "ytick")
+            if a["chart"] != b["chart"] or (ticks and (a["rotated"] or b["rotated"])):
                 continue
             if a["kind"] == b["kind"] and a["kind"] in ("slider", "colorbar"):
                 continue  # a slider's tick labels and its current value; a colour bar's ticks and its title
