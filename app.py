@@ -24,7 +24,7 @@ pages = {
         page_("path", "page_path", "timeline"),
         page_("neurons", "page_neurons", "biotech"),
     ],
-    common.t("nav_learn", ui): [page_("gradients", "page_gradients", "trending_down")],
+    common.t("nav_learn", ui): [page_("gradients", "nav_gradients", "trending_down")],
     common.t("nav_build", ui): [page_("train", "page_train", "model_training")],
 }
 page = st.navigation(pages)

@@ -10,25 +10,26 @@ import streamlit as st
 
 from rnn_core import Bundle, BundleError, InputError, Trace, detect_lang, examples, load_model
 from rnn_core.bundle import models_dir
-from rnn_core.i18n import LANGS, t
+from rnn_core.i18n import LANGS, format_number, t
 from rnn_core.lesson import STEPS as LESSON_STEPS
 from rnn_core.model import CELL_NAMES, CELLS, serve_with_one_thread
+from rnn_core.safe_html import md_escape
 from rnn_core.trace import trace
 
 serve_with_one_thread()  # once per process: this module is imported once and cached
-DEFAULT_TEXT = examples.default_text("en")
-EXAMPLES = examples.examples("en") + examples.examples("ru")
 
-__all__ = ["CELLS", "PageContext", "Selection", "accuracy_text", "chart", "current_ui", "get_analysis", "get_bundle",
-           "get_trace", "lesson_step", "model_name", "page_sentence", "restore_from_url", "sentence_controls",
-           "session_models", "set_lesson_step", "sidebar_about", "t", "ui_language", "write_url"]
+__all__ = ["CELLS", "PageContext", "Selection", "accuracy_text", "chart", "current_ui", "example_chips",
+           "get_analysis", "get_bundle", "get_trace", "lesson_step", "model_name", "page_sentence", "restore_from_url",
+           "sentence_controls", "session_models", "set_lesson_step", "sidebar_about", "t", "ui_language", "write_url"]
 
 
 # The state a shared link reproduces, as it appears in the URL: ?text=...&lang=AUTO&cell=GRU&ui=RU. Its home is a
 # plain session-state key "_<name>", copied from the URL on a session's first run and back to the URL on every run.
 # Each widget is re-seeded from that home before it is drawn and writes back on change: a widget's own state does
 # not survive a switch to a page that does not draw it (nor does bind="query-params"), hence this by hand.
-URL_STATE = {"text": (DEFAULT_TEXT, None), "lang": ("AUTO", ("AUTO", "EN", "RU")),
+# The text's home holds None while the user has not typed their own: the box then shows the default sentence of the
+# UI language (it follows a UI switch), and a link without ?text= shows the default of its ?ui=.
+URL_STATE = {"text": (None, None), "lang": ("AUTO", ("AUTO", "EN", "RU")),
              "cell": ("LSTM", tuple(CELL_NAMES.values())), "ui": ("EN", tuple(x.upper() for x in LANGS)),
              "step": ("1", tuple(str(k + 1) for k in range(len(LESSON_STEPS))))}  # the lesson's step
 MAX_URL_TEXT = 1500  # longer texts stay out of the URL (browsers and servers cap URL length)
@@ -44,12 +45,16 @@ def restore_from_url() -> None:
 
 
 def _keep(key: str) -> None:
-    st.session_state["_" + key] = st.session_state[key]
+    value = st.session_state[key]
+    if key == "text" and value in examples.DEFAULT_TEXT.values():
+        value = None  # a default sentence stays "the default": it follows the UI language
+    st.session_state["_" + key] = value
 
 
 def _stateful(key: str) -> dict:
     """Widget arguments that tie the widget `key` to its home "_key" (see URL_STATE)."""
-    st.session_state[key] = st.session_state["_" + key]
+    value = st.session_state["_" + key]
+    st.session_state[key] = examples.default_text(current_ui()) if key == "text" and value is None else value
     return {"key": key, "on_change": _keep, "args": (key,)}
 
 
@@ -106,7 +111,7 @@ def get_bundle(name: str):
     try:
         return _load(name, str(models_dir())), None
     except BundleError as e:
-        return None, str(e)
+        return None, e.message(current_ui())
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
@@ -124,10 +129,11 @@ def get_trace(name: str, text: str):
     return _trace(name, str(models_dir()), text)
 
 
-def accuracy_text(metrics: dict) -> str:
-    """A metrics card's test accuracy as "78.8%", or "n/a" (an uploaded card may hold anything there)."""
+def accuracy_text(metrics: dict, lang: str) -> str:
+    """A metrics card's test accuracy as "78.8%" («78,8 %»), or "n/a" (an uploaded card may hold anything there)."""
     acc = metrics.get("test_accuracy")
-    return f"{acc:.1%}" if isinstance(acc, int | float) and not isinstance(acc, bool) else "n/a"
+    ok = isinstance(acc, int | float) and not isinstance(acc, bool)
+    return format_number(acc, ".1%", lang) if ok else t("not_available", lang)
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
@@ -152,8 +158,14 @@ def model_name(lang: str, cell: str) -> str:
 def _use_example():
     choice = st.session_state.get("example")
     if choice:
-        st.session_state["_text"] = choice
+        st.session_state["_text"] = None if choice in examples.DEFAULT_TEXT.values() else choice
     st.session_state["example"] = None
+
+
+def example_chips(ui: str) -> list[str]:
+    """The chips under the text box: the UI language's examples; the English UI also offers the Russian ones (so a
+    visitor finds the Russian models), the Russian UI stays Russian."""
+    return examples.examples(ui) + (examples.examples("ru") if ui == "en" else [])
 
 
 @dataclass
@@ -168,11 +180,12 @@ def sentence_controls(ui: str) -> Selection:
     """Text box, examples, text language (auto-detected unless chosen), cell, and this session's own models."""
     text = st.text_area(t("text_label", ui), placeholder=t("text_placeholder", ui), height=90,
                         **_stateful("text")) or ""
-    st.pills(t("examples", ui), EXAMPLES, key="example", on_change=_use_example)
+    st.pills(t("examples", ui), example_chips(ui), key="example", on_change=_use_example)
     detected = detect_lang(text)
     left, right = st.columns(2)
     with left:
         choice = st.segmented_control(t("text_lang", ui), URL_STATE["lang"][1], required=True,
+                                      format_func=lambda v: t("lang_auto_option", ui) if v == "AUTO" else v,
                                       help=t("lang_auto", ui, language=t(f"lang_{detected}", ui)), **_stateful("lang"))
     with right:
         cell = st.segmented_control(t("cell", ui), URL_STATE["cell"][1], required=True, help=t("cell_help", ui),
@@ -219,7 +232,7 @@ def page_sentence(ui: str) -> PageContext | None:
     sel = sentence_controls(ui)
     bundle, error = get_bundle(sel.name)
     if error:
-        st.error(t("model_error", ui, name=sel.name, error=error))
+        st.error(t("model_error", ui, name=sel.name, error=md_escape(error)))
         return None
     try:
         tr = get_trace(sel.name, sel.text)

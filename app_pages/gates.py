@@ -24,5 +24,5 @@ if picked:
     st.subheader(t("gates_params_title", ui))
     loaded = {c: b for c in CELLS if (b := get_bundle(model_name(sel.lang, c))[0]) is not None}
     if loaded:
-        st.markdown(markdown_table(cell_param_rows(loaded, ui)))
+        st.markdown(markdown_table(cell_param_rows(loaded, ui), ui))
     st.caption(t("gates_params_note", ui))

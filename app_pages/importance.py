@@ -17,7 +17,7 @@ if picked:
     st.html(weighted_chips(*zip(*word_chips(ig))))
     total = float(ig["attributions"].sum())
     st.caption(t("imp_complete", ui, total=total, diff=ig["f_x"] - ig["f_baseline"], delta=abs(ig["delta"]),
-                 steps=ig["n_steps"]))
+                 n=ig["n_steps"]))
     if not ig["converged"]:
         st.warning(t("imp_approx", ui))
     left, right = st.columns(2)

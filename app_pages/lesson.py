@@ -46,18 +46,18 @@ def chosen_word(tr, default: int) -> int:
 
 
 def words(sel, b, tr):
-    st.markdown(t("lesson_words", ui, n=len(tr.tokens), first=q(tr.tokens[0]), last=q(tr.tokens[-1])))
-    st.html(token_chips(tr.tokens, tr.unknown, unknown_title="⟨unk⟩"))
+    st.markdown(t("lesson_words", ui, n=len(tr.tokens), first=q(tr.words[0]), last=q(tr.words[-1])))
+    st.html(token_chips(tr.words, tr.unknown, unknown_title="⟨unk⟩", titles=tr.keys))
     if any(tr.unknown):
         st.markdown(t("lesson_words_unk", ui, n=sum(tr.unknown)))
 
 
 def ids(sel, b, tr):
     st.markdown(t("lesson_ids", ui, v=len(b.vocab), unk=b.vocab.unk_id))
-    rows = lesson.words(tr, b.vocab)
-    lemma = next((r for r in rows if r["key"] != r["token"]), None)
-    if lemma:
-        st.markdown(t("lesson_ids_lemma", ui, token=q(lemma["token"]), key=q(lemma["key"])))
+    rows = lesson.words(tr)
+    lemma = lesson.first_lemma(tr)
+    if lemma is not None:
+        st.markdown(t("lesson_ids_lemma", ui, token=q(tr.words[lemma]), lemma=q(tr.keys[lemma])))
     cols = [t("lesson_col_token", ui), t("lesson_col_key", ui), t("lesson_col_id", ui)]
     table = [{cols[0]: q(r["token"]), cols[1]: q(r["key"]), cols[2]: r["id"]} for r in rows]
     st.markdown(markdown_table(table))

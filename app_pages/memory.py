@@ -7,6 +7,7 @@ from app_pages.common import accuracy_text, chart, current_ui, get_bundle, get_t
 from rnn_core.explain.readout import contributions, unit_order
 from rnn_core.figures.lesson import contribution_heatmap
 from rnn_core.figures.memory import compare_curves, memory_animation, standalone_html, state_heatmap
+from rnn_core.i18n import format_number, number_list
 from rnn_core.model import CELL_NAMES, CELLS
 from rnn_core.report import architecture_rows, markdown_table, steps
 from rnn_core.safe_html import token_chips
@@ -19,10 +20,11 @@ st.markdown(t("intro", ui))
 def result(tr, b):
     positive = tr.label == "positive"
     word = t("positive" if positive else "negative", ui)
-    color = "blue" if positive else "orange"  # the palette's sentiment colours (rnn_core/figures/palette.py)
-    st.markdown(f"### {t('sentiment', ui)}: :{color}[{word}] · {t('probability', ui)} = {tr.p:.3f}")
+    color = "blue" if positive else "orange"  # the palette's sentiment colours
+    p = format_number(tr.p, ".3f", ui)
+    st.markdown(f"### {t('sentiment', ui)}: :{color}[{word}] · {t('probability', ui)} = {p}")
     st.progress(tr.p)
-    st.caption(t("sidebar_model", ui, name=b.name, acc=accuracy_text(b.metrics)))
+    st.caption(t("sidebar_model", ui, name=b.name, acc=accuracy_text(b.metrics, ui)))
 
 
 def page():
@@ -33,7 +35,10 @@ def page():
     text, lang, name = sel.text, sel.lang, sel.name
     result(tr, bundle)
     st.caption(t("tokens_caption", ui, n=len(tr.tokens)))
-    st.html(token_chips(tr.tokens, tr.unknown, unknown_title="⟨unk⟩"))
+    # The words as typed; each chip's tooltip is what the model reads and looks up (lower case, ё→е, lemma).
+    st.html(token_chips(tr.words, tr.unknown, unknown_title="⟨unk⟩",
+                        titles=[t("token_reads", ui, token=tok, key=key) if key != tok else t("token_reads_as", ui,
+                                token=tok) for tok, key in zip(tr.tokens, tr.keys)]))
     if all(tr.unknown):
         st.info(t("all_unknown", ui))
 
@@ -45,7 +50,7 @@ def page():
                                                  t("tab_download", ui)], key="memory_tab", on_change="rerun")
     with tab_mem:
         chart(fig, "memory_chart")
-        st.caption(t("memory_legend", ui, h=tr.h.shape[1]))
+        st.caption(t("memory_legend", ui, n=tr.h.shape[1]))
         if tr.c is not None:
             st.caption(t("cell_state_note", ui))
         st.markdown(t("readout_heat_title", ui))
@@ -72,7 +77,8 @@ def compare(text, lang):
                 st.warning(t("compare_missing", ui, name=model_name(lang, c)))
                 continue
             traces[c] = get_trace(model_name(lang, c), text)
-            st.metric(CELL_NAMES[c], t(traces[c].label, ui), f"P(+) = {traces[c].p:.3f}", delta_arrow="off",
+            p = format_number(traces[c].p, ".3f", ui)
+            st.metric(CELL_NAMES[c], t(traces[c].label, ui), f"P(+) = {p}", delta_arrow="off",
                       delta_color="blue" if traces[c].label == "positive" else "orange")
     if traces:
         chart(compare_curves(traces, ui), "compare_curves")
@@ -83,17 +89,17 @@ def compare(text, lang):
 
 def how_it_works(tr, bundle):
     st.caption(t("how_intro", ui))
-    st.markdown(markdown_table(architecture_rows(bundle, ui)))
+    st.markdown(markdown_table(architecture_rows(bundle, ui), ui))
     s = steps(tr, bundle)
     st.subheader(t("how_steps_title", ui))
     st.markdown(t("how_step1", ui, n=s["n"]))
     st.code("\n".join(f"{tok!r:>20} → {i}{'  ⟨unk⟩' if u else ''}" for tok, i, u in s["ids"]), language=None,
             height=min(26 * s["n"] + 30, 260))
-    st.markdown(t("how_step2", ui, e=s["e"], shape=s["emb_shape"]))
-    st.code(str(s["emb_first"])[:-1] + ", …]", language=None)
-    st.markdown(t("how_step3", ui, cell=s["cell"], t=s["n"], shape=s["rnn_shape"]))
+    st.markdown(t("how_step2", ui, n=s["e"], shape=s["emb_shape"]))
+    st.code(number_list(s["emb_first"], ".3f", ui)[:-1] + " …]", language=None)
+    st.markdown(t("how_step3", ui, cell=s["cell"], n=s["n"], shape=s["rnn_shape"]))
     st.markdown(t("how_step4", ui, t=s["n"], h=s["h"]))
-    st.code(str(s["h_last"])[:-1] + ", …]", language=None)
+    st.code(number_list(s["h_last"], ".3f", ui)[:-1] + " …]", language=None)
     st.markdown(t("how_step5", ui, h=s["h"], logit=s["logit"], p=s["p"], label=t(s["label"], ui)))
 
 

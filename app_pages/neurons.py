@@ -5,6 +5,7 @@ import streamlit as st
 from app_pages.common import chart, current_ui, page_sentence, t
 from rnn_core.explain.neurons import top_contexts, unit_activation
 from rnn_core.figures.inside import neuron_activation_figure
+from rnn_core.i18n import format_number
 
 ui = current_ui()
 st.title(t("page_neurons", ui))
@@ -22,6 +23,7 @@ if picked:
     else:
         for col, sign, title in zip(st.columns(2), ("pos", "neg"), ("neu_top_pos", "neu_top_neg")):
             rows = [{t("col_context", ui): " ".join([*c["left"], f"[{c['word']}]", *c["right"]]),
-                     t("col_value", ui): round(c["activation"], 3)} for c in top_contexts(index, int(unit), sign)]
+                     t("col_value", ui): format_number(c["activation"], ".3f", ui)}
+                    for c in top_contexts(index, int(unit), sign)]
             col.markdown(f"**{t(title, ui)}**")
             col.dataframe(rows, hide_index=True)

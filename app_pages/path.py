@@ -2,7 +2,7 @@
 import streamlit as st
 
 from app_pages.common import chart, current_ui, get_trace, page_sentence, t
-from rnn_core import InputError
+from rnn_core import InputError, examples
 from rnn_core.explain.memory_path import memory_path, pca_from_dict
 from rnn_core.figures.inside import memory_path_figure
 
@@ -12,7 +12,10 @@ st.markdown(t("path_intro", ui))
 picked = page_sentence(ui)
 if picked:
     sel, bundle, tr = picked
-    more = st.text_area(t("path_more", ui), value=t("path_more_default", ui), key="path_more", height=80)
+    # The pair is in the text's language: it runs through the same model as the sentence (an English pair on the
+    # Russian model would be all ⟨unk⟩). One key per language, so a switch brings that language's pair.
+    more = st.text_area(t("path_more", ui), value="\n".join(examples.PATH_PAIR.get(sel.lang, examples.PATH_PAIR["en"])),
+                        key=f"path_more_{sel.lang}", height=80)
     stored = bundle.extras.get("pca.json")
     if stored is None:
         st.info(t("no_extras", ui, name=bundle.name))
@@ -27,5 +30,7 @@ if picked:
         paths = [memory_path(x, pca) for x in traces]
         chart(memory_path_figure(paths, pca, names=[" ".join(x.tokens)[:40] for x in traces], lang=ui), "path_chart")
         fit = pca.get("fitted_on", {})
-        st.caption(t("path_fitted", ui, n=fit.get("n_states", "?"), texts=fit.get("n_texts", "?"),
-                     var=float(sum(pca["explained_variance_ratio"]))))
+        if "n_states" in fit and "n_texts" in fit:
+            st.caption(t("path_fitted", ui, states=t("count_states", ui, n=fit["n_states"]),
+                         texts=t("count_train_texts", ui, n=fit["n_texts"]),
+                         var=float(sum(pca["explained_variance_ratio"]))))

@@ -3,10 +3,11 @@ model as a download (and back as an upload)."""
 import streamlit as st
 
 from app_pages.common import accuracy_text, chart, current_ui, session_models, t
-from rnn_core import BundleError, InputError
+from rnn_core import BundleError, InputError, RnnLensError
 from rnn_core.bundle import bundle_zip, load_zip, safe_name
 from rnn_core.data import load_en, load_ru, read_csv_frame, read_labelled_csv
 from rnn_core.figures.training import confusion_matrix, training_curves
+from rnn_core.i18n import format_number
 from rnn_core.jobs import MAX_JOBS, MAX_SECONDS, TrainingJob
 from rnn_core.model import CELL_NAMES
 from rnn_core.recipes import RU_DEFAULT_CSV
@@ -43,7 +44,7 @@ def choose_data():
         raw = up.getvalue()
         cols = list(read_csv_frame(raw).columns)
         if len(cols) < 2:
-            raise InputError(t("need_two_columns", ui, cols=", ".join(map(str, cols))))
+            raise InputError("need_two_columns", cols=", ".join(map(str, cols)))
         c1, c2, c3 = st.columns([2, 2, 3])
         text_col = c1.selectbox(t("text_col", ui), cols, index=cols.index("text") if "text" in cols else 0)
         label_col = c2.selectbox(t("label_col", ui), cols, index=cols.index("label") if "label" in cols else
@@ -54,7 +55,7 @@ def choose_data():
         check_trainable(ds, "file")
         return ds, "custom"
     except InputError as e:
-        st.error(t("bad_upload", ui, error=md_escape(e)))
+        st.error(t("bad_upload", ui, error=md_escape(e.message(ui))))
         return None, "custom"
 
 
@@ -65,7 +66,8 @@ def settings_form(ds, lang, job):
         cell = c1.segmented_control(t("cell", ui), list(CELL_NAMES.values()), default="LSTM", required=True)
         emb = c2.select_slider(t("emb_dim", ui), [16, 32, 64, 100, 128], value=100)
         hidden = c3.select_slider(t("hidden_dim", ui), [16, 32, 64, 128, 256], value=128)
-        lr = c4.select_slider(t("lr", ui), [3e-4, 1e-3, 2e-3, 5e-3, 1e-2], value=2e-3, format_func=lambda v: f"{v:g}")
+        lr = c4.select_slider(t("lr", ui), [3e-4, 1e-3, 2e-3, 5e-3, 1e-2], value=2e-3,
+                              format_func=lambda v: format_number(v, "g", ui))
         c1, c2, c3, c4 = st.columns(4)
         epochs = c1.slider(t("epochs", ui), 1, 30, 8)
         dropout = c2.slider(t("dropout", ui), 0.0, 0.8, 0.5, 0.05)
@@ -85,7 +87,7 @@ def settings_form(ds, lang, job):
     try:
         st.session_state["train_job"] = TrainingJob(ds, cfg, safe_name(name, default), lang).start()
     except InputError as e:
-        st.error(str(e))
+        st.error(md_escape(e.message(ui)))
 
 
 def live(job):
@@ -106,7 +108,8 @@ def live(job):
 
 def result(job):
     if job.error:
-        st.error(t("train_failed", ui, error=job.error))
+        error = job.failure.message(ui) if isinstance(job.failure, RnnLensError) else job.error
+        st.error(t("train_failed", ui, error=md_escape(error)))
         return
     b, m = job.bundle, job.bundle.metrics
     session_models()[b.name] = b
@@ -130,12 +133,12 @@ def upload_model():
         try:
             b = load_zip(up.getvalue())
         except BundleError as e:
-            st.error(t("bad_upload", ui, error=md_escape(e)))
+            st.error(t("bad_upload", ui, error=md_escape(e.message(ui))))
             return
         session_models()[b.name] = b
         st.session_state["model_zip_loaded"] = (up.file_id, b.name)
     b = session_models()[st.session_state["model_zip_loaded"][1]]
-    st.success(t("uploaded_model", ui, name=b.name, cell=b.cell.upper(), acc=accuracy_text(b.metrics)))
+    st.success(t("uploaded_model", ui, name=b.name, cell=b.cell.upper(), acc=accuracy_text(b.metrics, ui)))
 
 
 st.title(t("page_train", ui))

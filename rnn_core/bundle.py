@@ -121,12 +121,11 @@ def resolve(name_or_path: str | Path) -> Path:
     if _NAME.match(s) and not Path(s).is_dir():
         path = models_dir() / s
         if not path.is_dir():
-            known = ", ".join(shipped_names()) or "none"
-            raise BundleError(f"Unknown model '{s}'. Shipped models: {known}.")
+            raise BundleError("unknown_model", name=s, known=", ".join(shipped_names()) or "—")
         return path
     path = Path(s)
     if not path.is_dir():
-        raise BundleError(f"Model folder not found: {path}")
+        raise BundleError("model_folder_missing", path=str(path))
     return path
 
 
@@ -145,7 +144,7 @@ def safe_name(raw, default: str) -> str:
 
 def _read_json(path: Path) -> dict:
     if not path.is_file():
-        raise BundleError(f"{path.name} is missing from the model folder {path.parent}")
+        raise BundleError("bundle_missing_file", file=path.name, folder=str(path.parent))
     return _parse_json(path.read_bytes(), path)
 
 
@@ -153,10 +152,10 @@ def _parse_json(raw: bytes, path: Path) -> dict:
     """A JSON object from bytes already read (and checksummed) from `path`, which error messages name."""
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BundleError(f"{path} is not valid JSON ({e.__class__.__name__}); the file is damaged") from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BundleError("bundle_bad_json", file=str(path)) from None
     if not isinstance(data, dict):
-        raise BundleError(f"{path} must hold a JSON object")
+        raise BundleError("bundle_json_not_object", file=str(path))
     return data
 
 
@@ -165,19 +164,19 @@ def read_config(path: Path) -> dict:
     cfg = _read_json(path / CONFIG)
     problems = []
     if cfg.get("format") != FORMAT:
-        problems.append(f"format is {cfg.get('format')!r}, expected {FORMAT!r}")
+        problems.append("format")
     if cfg.get("cell") not in CELLS:
-        problems.append(f"cell must be one of {CELLS}")
-    problems += [f"{k} must be a positive integer" for k in _INT_KEYS
+        problems.append("cell")
+    problems += [k for k in _INT_KEYS
                  if not isinstance(cfg.get(k), int) or isinstance(cfg.get(k), bool) or cfg[k] <= 0]
     if not isinstance(cfg.get("lang"), str):
-        problems.append("lang must be a string")
+        problems.append("lang")
     files = cfg.get("files")
     if not isinstance(files, dict) or not {WEIGHTS, VOCAB, METRICS} <= set(files) <= {WEIGHTS, VOCAB, METRICS,
                                                                                         *EXTRAS}:
-        problems.append(f"files must list the checksums of {WEIGHTS}, {VOCAB} and {METRICS} (and optional extras)")
+        problems.append("files")
     if problems:
-        raise BundleError(f"{path / CONFIG} is invalid: " + "; ".join(problems))
+        raise BundleError("bundle_bad_config", file=str(path / CONFIG), fields=", ".join(problems))
     return cfg
 
 
@@ -189,34 +188,35 @@ def load_model(name_or_path: str | Path) -> Bundle:
     for fname, digest in cfg["files"].items():
         f = path / fname
         if not f.is_file():
-            raise BundleError(f"{fname} is missing from the model folder {path}")
+            raise BundleError("bundle_missing_file", file=fname, folder=str(path))
         blobs[fname] = f.read_bytes()
         if _sha256(blobs[fname]) != digest:
-            raise BundleError(f"{f} does not match its checksum in {CONFIG}: the file is truncated or was modified")
+            raise BundleError("bundle_checksum", file=str(f), config=CONFIG)
     try:
         vocab = Vocab.from_json(blobs[VOCAB].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise BundleError(f"{path / VOCAB} is not a valid vocabulary: {e}") from None
+    except (UnicodeDecodeError, ValueError):
+        raise BundleError("bundle_bad_vocab", file=str(path / VOCAB)) from None
     if len(vocab) != cfg["vocab_size"]:
-        raise BundleError(f"{path / VOCAB} has {len(vocab)} tokens but {CONFIG} says {cfg['vocab_size']}")
+        raise BundleError("bundle_vocab_size", file=str(path / VOCAB), n=len(vocab), config=CONFIG,
+                          expected=cfg["vocab_size"])
     metrics = _parse_json(blobs[METRICS], path / METRICS)  # the checksummed bytes: each file is read once
     model = SentimentRNN(cfg["vocab_size"], cfg["cell"], cfg["emb_dim"], cfg["hidden_dim"])
     try:
         state = load_safetensors(blobs[WEIGHTS])
-    except Exception as e:  # safetensors raises its own error types for any malformed file
-        raise BundleError(f"{path / WEIGHTS} is not a readable safetensors file ({e})") from None
+    except Exception:  # safetensors raises its own error types for any malformed file
+        raise BundleError("bundle_bad_weights", file=str(path / WEIGHTS)) from None
     expected = model.state_dict()
     if set(state) != set(expected) or any(state[k].shape != expected[k].shape for k in expected):
-        raise BundleError(f"{path / WEIGHTS} does not fit the shapes in {CONFIG} (vocabulary or sizes differ)")
+        raise BundleError("bundle_weights_shape", file=str(path / WEIGHTS), config=CONFIG)
     if not all(torch.isfinite(v).all() for v in state.values()):
-        raise BundleError(f"{path / WEIGHTS} contains NaN or infinite weights")
+        raise BundleError("bundle_weights_nan", file=str(path / WEIGHTS))
     model.load_state_dict(state)
     model.eval()
     extras = {}
     for fname in EXTRAS:
         if fname in blobs:
             if len(blobs[fname]) > MAX_EXTRA_BYTES:
-                raise BundleError(f"{path / fname} is larger than 2 MB")
+                raise BundleError("bundle_extra_too_big", file=str(path / fname))
             extras[fname] = _parse_json(blobs[fname], path / fname)
     _check_extras(extras, cfg, path)
     return Bundle(str(cfg.get("name") or path.name), path, cfg, vocab, model, metrics, extras)
@@ -232,8 +232,8 @@ def _check_extras(extras: dict, cfg: dict, path: Path) -> None:
         try:
             if width(check(extras[fname])) != cfg["hidden_dim"]:
                 raise ValueError(f"it is not for a hidden size of {cfg['hidden_dim']}")
-        except ValueError as e:
-            raise BundleError(f"{path / fname} is not a valid index for this model: {e}") from None
+        except ValueError:
+            raise BundleError("bundle_bad_index", file=str(path / fname)) from None
 
 
 def list_bundles() -> list[dict]:
@@ -280,7 +280,7 @@ def load_zip(data: bytes) -> Bundle:
     import zipfile
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise BundleError("The upload is not a .zip file: download a model from the training page to get one.")
+        raise BundleError("zip_not_zip")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             infos = [i for i in z.infolist() if not i.is_dir()]
@@ -288,17 +288,17 @@ def load_zip(data: bytes) -> Bundle:
             by_name = {Path(i.filename).name: i for i in infos if Path(i.filename).name in wanted | set(EXTRAS)}
             if not wanted <= set(by_name):
                 missing = ", ".join(sorted(wanted - set(by_name)))
-                raise BundleError(f"The .zip is not a model bundle: {missing} missing.")
+                raise BundleError("zip_not_bundle", missing=missing)
             if sum(i.file_size for i in by_name.values()) > MAX_ZIP_BYTES:
-                raise BundleError("The .zip unpacks to more than 30 MB: not a bundle of this app.")
+                raise BundleError("zip_too_big")
             with tempfile.TemporaryDirectory() as tmp:
                 folder = Path(tmp) / "bundle"
                 folder.mkdir()
                 for fname, info in by_name.items():  # written under our own names: no path in the zip is used
                     (folder / fname).write_bytes(z.read(info))
                 b = load_model(folder)
-    except zipfile.BadZipFile as e:
-        raise BundleError(f"The .zip file is damaged ({e}).") from None
+    except zipfile.BadZipFile:
+        raise BundleError("zip_damaged") from None
     b.name = safe_name(b.config.get("name"), "uploaded")  # the zip's config is the uploader's text
     b.path = None
     return b

@@ -18,13 +18,13 @@ from .errors import InputError, RnnLensError
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line instead of argparse's usage dump
-        raise InputError(f"{message} (see {self.prog} --help)")
+        raise InputError("cli_usage", message=message, command=self.prog)
 
 
 def _text(args) -> str:
     text = sys.stdin.read() if args.text == ["-"] else " ".join(args.text)
     if not text.strip():
-        raise InputError("The text is empty: give a sentence (or - to read it from standard input).")
+        raise InputError("cli_empty_text")
     return text
 
 
@@ -149,9 +149,9 @@ def cmd_train(args) -> None:
         print(f"all {len(SHIPPED)} models in {time.perf_counter() - start:.0f} s -> {out_dir}", file=sys.stderr)
         return
     if not args.out:
-        raise InputError("--out DIR is required (or use --all).")
+        raise InputError("cli_need_out")
     if not args.lang and not args.csv:
-        raise InputError("Give --lang en|ru or --csv PATH.")
+        raise InputError("cli_need_data")
     _check_out(Path(args.out))
     overrides = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
     if args.no_clip:
@@ -173,9 +173,9 @@ def cmd_train(args) -> None:
 def _check_out(path: Path, folder_ok: bool = False) -> None:
     """Refuse an output path that cannot become a bundle folder before spending minutes on training."""
     if path.exists() and not path.is_dir():
-        raise InputError(f"{path} exists and is not a folder.")
+        raise InputError("out_not_folder", path=str(path))
     if not folder_ok and path.is_dir() and any(path.iterdir()) and not (path / "config.json").is_file():
-        raise InputError(f"{path} is a non-empty folder that is not a model bundle; choose a new --out.")
+        raise InputError("out_not_bundle", path=str(path))
 
 
 def index_bundle(path: Path, ru_csv: Path | None) -> dict:
@@ -191,7 +191,7 @@ def cmd_index(args) -> None:
 
     names = list_bundles() if args.all else [{"name": args.model}]
     if not args.all and not args.model:
-        raise InputError("Give --model NAME or --all.")
+        raise InputError("cli_need_model")
     for row in names:
         extras = index_shipped(row["name"], Path(args.ru_csv) if args.ru_csv else None)
         sizes = ", ".join(f"{k} {len(json.dumps(v)) / 1024:.0f} KB" for k, v in extras.items())
@@ -231,7 +231,7 @@ def cmd_app(args) -> None:
 
     script = app_script()
     if not script.is_file():
-        raise InputError(f"The app is not installed next to rnn_core (looked for {script}).")
+        raise InputError("app_not_installed", script=str(script))
     argv = [sys.executable, "-m", "streamlit", "run", str(script), *streamlit_flags(script), *args.streamlit_args]
     if args.print_command:
         print(" ".join(argv))

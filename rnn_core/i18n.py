@@ -22,6 +22,7 @@ from babel.numbers import (
     format_percent,
     format_scientific,
     get_decimal_symbol,
+    get_group_symbol,
     get_minus_sign_symbol,
 )
 
@@ -77,6 +78,19 @@ def format_number(value, spec: str, lang: str) -> str:
     if group:
         return format_decimal(value, "#,##0.###", locale=loc)
     return _localise_plain(format(value, spec), lang)
+
+
+def plotly_separators(lang: str) -> str:
+    """Plotly's layout.separators for `lang`: its decimal sign then its group sign (".," en, ",\u00a0" ru), so axis
+    ticks and hover numbers (%{y:.3f}) in the browser are written as t() writes them."""
+    return get_decimal_symbol(_locale(lang)) + get_group_symbol(_locale(lang))
+
+
+def number_list(values, spec: str, lang: str) -> str:
+    """A short list of numbers as "[0.12, -0.5]" (en) or "[0,12; −0,5]" (ru: with a decimal comma the items are
+    parted by semicolons, as Russian texts do)."""
+    sep = "; " if get_decimal_symbol(_locale(lang)) == "," else ", "
+    return "[" + sep.join(format_number(v, spec, lang) for v in values) + "]"
 
 
 def _localise_plain(text: str, lang: str) -> str:

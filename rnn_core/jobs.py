@@ -40,11 +40,12 @@ class TrainingJob:
         self.batch = {"epoch": 0, "batch": 0, "n_batches": 0}
         self.bundle: Bundle | None = None
         self.error: str | None = None
+        self.failure: Exception | None = None  # the exception behind `error`, if any
 
     # -- control -------------------------------------------------------------------------------------------------
     def start(self) -> TrainingJob:
         if not _slots.acquire(blocking=False):
-            raise InputError(f"{MAX_JOBS} models are training on this server right now; try again in a minute.")
+            raise InputError("server_busy", n=MAX_JOBS)
         self.started = time.time()
         self._thread = threading.Thread(target=self._run, name=f"train-{self.name}", daemon=True)
         self._thread.start()
@@ -101,6 +102,7 @@ class TrainingJob:
                                   n_index=500)
             self.bundle = Bundle(self.name, None, config, res.vocab, res.model, metrics, extras)
         except Exception as e:  # the page shows the message; a training thread must never die silently
+            self.failure = e  # the page shows an RnnLensError in the UI language
             self.error = str(e) if isinstance(e, InputError) else f"{type(e).__name__}: {e}"
         finally:
             self.finished = time.time()

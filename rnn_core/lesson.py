@@ -15,7 +15,6 @@ from . import cells, examples
 from .explain.readout import contributions, readout_weights, top_units
 from .explain.step import open_step
 from .model import SentimentRNN
-from .text import Vocab
 from .trace import Trace
 
 # The lesson's steps in the order of the specification: words → ids → vectors → one step → memory → readout →
@@ -23,11 +22,16 @@ from .trace import Trace
 STEPS = ("words", "ids", "embedding", "step", "memory", "readout", "gates", "gradients")
 
 
-def words(tr: Trace, vocab: Vocab) -> list[dict]:
-    """Each token with the string the vocabulary looks it up by (its lemma for Russian), its id and whether it is
-    unknown (id of <unk>)."""
-    return [{"token": tok, "key": vocab.key(tok), "id": i, "unknown": u}
-            for tok, i, u in zip(tr.tokens, tr.ids, tr.unknown)]
+def words(tr: Trace) -> list[dict]:
+    """Each word as typed, the string the vocabulary looked it up by (folded case and ё; its lemma for Russian), its
+    id and whether it is unknown (id of <unk>)."""
+    return [{"token": w, "key": k, "id": i, "unknown": u}
+            for w, k, i, u in zip(tr.words, tr.keys, tr.ids, tr.unknown)]
+
+
+def first_lemma(tr: Trace) -> int | None:
+    """The first word looked up by a form other than its own folded form (a Russian lemma), or None."""
+    return next((k for k, (tok, key) in enumerate(zip(tr.tokens, tr.keys)) if key != tok), None)
 
 
 def embedding(tr: Trace) -> dict:

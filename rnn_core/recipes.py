@@ -53,14 +53,13 @@ def load_dataset(lang: str | None, csv: str | Path | None = None, text_col: str 
     if lang == "ru":
         path = ru_path(csv)
         return load_ru(path)
-    raise InputError(f"Unknown language '{lang}': use en or ru, or give --csv.")
+    raise InputError("unknown_lang", lang=str(lang))
 
 
 def ru_path(csv: str | Path | None) -> Path:
     path = Path(csv) if csv else RU_DEFAULT_CSV
     if not path.is_file():
-        raise InputError(f"Russian data not found at {path}: pass --ru-csv (or --csv) PATH to rusentitweet_train.csv "
-                         "(github.com/sismetanin/rusentitweet).")
+        raise InputError("ru_data_missing", path=str(path))
     return path
 
 

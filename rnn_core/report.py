@@ -6,7 +6,7 @@ import math
 
 from . import cells
 from .bundle import Bundle
-from .i18n import t
+from .i18n import format_number, t
 from .trace import Trace
 
 
@@ -17,9 +17,10 @@ def architecture_rows(b: Bundle, lang: str = "en") -> list[dict]:
     return [
         {col("how_col_stage"): t("how_input", lang), col("how_col_what"): t("how_input_what", lang,
                                                                                max_len=c["max_len"]),
-         col("how_col_shape"): f"max_len = {c['max_len']}", col("how_col_params"): 0},
+         col("how_col_shape"): t("how_shape_max_len", lang, max_len=c["max_len"]), col("how_col_params"): 0},
         {col("how_col_stage"): t("how_embedding", lang), col("how_col_what"): t("how_embedding_what", lang),
-         col("how_col_shape"): f"{c['vocab_size']:,} → {c['emb_dim']}", col("how_col_params"): pc["embedding"]},
+         col("how_col_shape"): f"{format_number(c['vocab_size'], ',', lang)} → {c['emb_dim']}",
+         col("how_col_params"): pc["embedding"]},
         {col("how_col_stage"): t("how_rnn", lang, cell=cell), col("how_col_what"): t("how_rnn_what", lang),
          col("how_col_shape"): f"{c['emb_dim']} → {c['hidden_dim']}", col("how_col_params"): pc["recurrent"]},
         {col("how_col_stage"): t("how_output", lang), col("how_col_what"): t("how_output_what", lang),
@@ -50,11 +51,12 @@ def steps(tr: Trace, b: Bundle) -> dict:
     }
 
 
-def markdown_table(rows: list[dict]) -> str:
+def markdown_table(rows: list[dict], lang: str = "en") -> str:
     """Rows of our own numbers and labels (never user text) as a Markdown table: cheaper to render than a
-    dataframe, which would pull pandas and pyarrow into every rerun."""
+    dataframe, which would pull pandas and pyarrow into every rerun. Whole numbers are grouped for `lang`
+    («603 689» in Russian: a comma there would read as a decimal sign)."""
     cols = list(rows[0])
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(f"{r[c]:,}" if isinstance(r[c], int) else str(r[c]) for c in cols) + " |"
-              for r in rows]
+    cell = lambda v: format_number(v, ",", lang) if isinstance(v, int) else str(v)  # noqa: E731
+    lines += ["| " + " | ".join(cell(r[c]) for c in cols) + " |" for r in rows]
     return "\n".join(lines)

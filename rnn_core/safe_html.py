@@ -15,11 +15,17 @@ border:1px solid #c9d3e0;background:#eef3fa;color:#1d2b3a}
 </style>"""
 
 
-def token_chips(tokens: list[str], unknown: list[bool], unknown_title: str = "unknown word") -> str:
-    """Tokens as inline chips; unknown ones dashed and greyed, with a tooltip."""
-    title = html.escape(unknown_title)
-    chips = "".join(f'<span class="rl-chip rl-unk" title="{title}">{html.escape(tok)}</span>' if unk
-                    else f'<span class="rl-chip">{html.escape(tok)}</span>' for tok, unk in zip(tokens, unknown))
+def token_chips(tokens: list[str], unknown: list[bool], unknown_title: str = "unknown word",
+                titles: list[str] | None = None) -> str:
+    """Tokens as inline chips; unknown ones dashed and greyed. Each chip's tooltip is its entry of `titles` (e.g.
+    what the model looks the word up by), with `unknown_title` appended for unknown words."""
+    titles = list(titles) if titles is not None else [""] * len(tokens)
+    chips = []
+    for tok, unk, tip in zip(tokens, unknown, titles):
+        tip = " · ".join(x for x in (tip, unknown_title if unk else "") if x)
+        attr = f' title="{html.escape(tip)}"' if tip else ""
+        chips.append(f'<span class="rl-chip{" rl-unk" if unk else ""}"{attr}>{html.escape(tok)}</span>')
+    chips = "".join(chips)
     return f'{_STYLE}<div class="rl-chips">{chips}</div>'
 
 

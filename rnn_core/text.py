@@ -28,6 +28,11 @@ def normalise(text: str) -> str:
     Zero-width spaces, joiners, BOMs, bidi marks (Unicode category Cf) and emoji variation selectors carry no word
     meaning but would split or hide words, so they are removed before tokenising.
     """
+    return fold(clean(text))
+
+
+def clean(text: str) -> str:
+    """normalise() without the case and ё folding: what the user typed, as the app shows it."""
     text = unicodedata.normalize("NFKC", text)
     out = []
     for ch in text:
@@ -35,7 +40,25 @@ def normalise(text: str) -> str:
         if cat == "Cf" or "\ufe00" <= ch <= "\ufe0f":
             continue
         out.append(" " if cat in ("Cc", "Zl", "Zp") else ch)
-    return "".join(out).lower().replace("ё", "е")
+    return "".join(out)
+
+
+def fold(text: str) -> str:
+    """Lower case and ё→е: the model reads «Актёры» as «актеры»."""
+    return text.lower().replace("ё", "е")
+
+
+def words_as_typed(text: str) -> list[str]:
+    """The tokens of `text` in the form the user typed them (case and ё kept), one per token of tokenize(text).
+
+    The tokens are found on the folded text, as the model reads it, and cut from the cleaned text at the same
+    places; where folding changes the length of the text (a handful of characters, e.g. «İ»), the folded tokens
+    are returned instead."""
+    typed = clean(text)
+    folded = fold(typed)
+    if len(folded) != len(typed):
+        return _TOKEN.findall(folded)
+    return [typed[m.start():m.end()] for m in _TOKEN.finditer(folded)]
 
 
 def tokenize(text: str) -> list[str]:
@@ -52,11 +75,13 @@ def detect_lang(text: str) -> str:
 class Encoded:
     """One text as the model sees it: at most `max_len` tokens, with what was lost on the way."""
 
-    tokens: list[str]  # normalised surface tokens, as shown to the user
+    tokens: list[str]  # normalised tokens: what the model reads (lower case, ё→е)
     ids: list[int]
     unknown: list[bool]  # True where the token is not in the vocabulary (id == <unk>)
     n_total: int  # tokens before truncation
     truncated: bool
+    words: list[str] = field(default_factory=list)  # the same tokens as typed (case and ё kept), for display
+    keys: list[str] = field(default_factory=list)  # what each token is looked up by: itself, or its lemma
 
     @property
     def unknown_tokens(self) -> list[str]:
@@ -99,8 +124,10 @@ class Vocab:
     def encode(self, text: str, max_len: int = MAX_LEN) -> Encoded:
         tokens = tokenize(text)
         kept = tokens[:max_len]
-        ids = [self.stoi.get(self.key(t), self.unk_id) for t in kept]
-        return Encoded(kept, ids, [i == self.unk_id for i in ids], len(tokens), len(tokens) > max_len)
+        keys = [self.key(t) for t in kept]
+        ids = [self.stoi.get(k, self.unk_id) for k in keys]
+        return Encoded(kept, ids, [i == self.unk_id for i in ids], len(tokens), len(tokens) > max_len,
+                       words_as_typed(text)[:max_len], keys)
 
     def to_json(self) -> str:
         return json.dumps({"itos": self.itos, "lemmatize": self.lemmatize}, ensure_ascii=False)

@@ -76,10 +76,15 @@ class Trace:
     prefix_p: np.ndarray  # (T,) P(positive | first t tokens): the classifier head applied to h_t
     c: np.ndarray | None = None  # (T, H) LSTM cell state
     gates: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    words: tuple[str, ...] = ()  # the tokens as the user typed them (case and ё kept); `tokens` is what is read
+    keys: tuple[str, ...] = ()  # what each token is looked up by in the vocabulary: itself, or its lemma (Russian)
 
     def __post_init__(self):
-        for name in ("tokens", "ids", "unknown"):
+        for name in ("tokens", "ids", "unknown", "words", "keys"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
+        for name in ("words", "keys"):  # a Trace made by hand may leave them out: they default to the tokens
+            if len(getattr(self, name)) != len(self.tokens):
+                object.__setattr__(self, name, self.tokens)
         for name in ("x", "h", "prefix_p", "c"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
         object.__setattr__(self, "gates", MappingProxyType({k: _frozen(v) for k, v in dict(self.gates).items()}))
@@ -94,7 +99,8 @@ class Trace:
         return "positive" if self.p >= 0.5 else "negative"
 
     def to_dict(self) -> dict:
-        d = {"cell": self.cell, "tokens": list(self.tokens), "ids": list(self.ids), "unknown": list(self.unknown),
+        d = {"cell": self.cell, "tokens": list(self.tokens), "words": list(self.words), "keys": list(self.keys),
+             "ids": list(self.ids), "unknown": list(self.unknown),
              "n_total": self.n_total, "truncated": self.truncated, "label": self.label, "probability": self.p,
              "prefix_p": self.prefix_p.tolist(), "h": self.h.tolist()}
         if self.c is not None:
@@ -128,13 +134,14 @@ def trace(model: SentimentRNN, vocab: Vocab, text: str, max_len: int = MAX_LEN) 
     """Trace `text` through `model`. Raises InputError when the text has no tokens at all."""
     enc = vocab.encode(text, max_len)
     if not enc.ids:
-        raise InputError("The text is empty: type a sentence with at least one word.")
+        raise InputError("empty_text")
     was_training = model.training
     model.eval()
     out = unroll(model, torch.tensor(enc.ids, dtype=torch.long))
     prefix_p = torch.sigmoid(model.fc(out["h"]).squeeze(-1))
     model.train(was_training)
     return Trace(cell=model.cell, tokens=enc.tokens, ids=enc.ids, unknown=enc.unknown, n_total=enc.n_total,
-                 truncated=enc.truncated, x=out["x"].numpy(), h=out["h"].numpy(), prefix_p=prefix_p.numpy(),
+                 truncated=enc.truncated, words=enc.words, keys=enc.keys, x=out["x"].numpy(), h=out["h"].numpy(),
+                 prefix_p=prefix_p.numpy(),
                  c=None if out["c"] is None else out["c"].numpy(),
                  gates={k: v.numpy() for k, v in out["gates"].items()})

@@ -59,18 +59,18 @@ class TrainConfig:
 
     def check(self) -> None:
         if self.cell not in CELLS:
-            raise InputError(f"Unknown cell '{self.cell}': choose one of {', '.join(CELLS)}.")
+            raise InputError("unknown_cell", cell=str(self.cell), choices=", ".join(CELLS))
         for name in ("emb_dim", "hidden_dim", "max_len", "epochs", "batch_size", "min_count"):
             if getattr(self, name) < 1:
-                raise InputError(f"{name} must be at least 1.")
+                raise InputError("config_at_least_1", name=name)
         if not all(0 <= getattr(self, n) < 1 for n in ("dropout", "word_dropout", "weight_drop", "ema")):
-            raise InputError("dropout, word_dropout, weight_drop and ema must be in [0, 1).")
+            raise InputError("config_fractions")
         if min(self.rare_dropout, self.prefix_weight, self.neutral_weight, self.weight_decay) < 0:
-            raise InputError("rare_dropout, prefix_weight, neutral_weight and weight_decay must be >= 0.")
+            raise InputError("config_nonnegative")
         if self.threads < 1:
-            raise InputError("threads must be at least 1.")
+            raise InputError("config_threads")
         if not self.lr > 0:
-            raise InputError("The learning rate must be positive.")
+            raise InputError("config_lr")
 
 
 @dataclass
@@ -128,11 +128,12 @@ def make_batches(lengths: list[int], batch_size: int, gen: torch.Generator, buck
 
 
 def check_trainable(ds: Dataset, name: str = "training data", min_rows: int = 20) -> None:
+    """Enough rows of both classes. (`name` is kept for callers; the messages say "the data" in every language.)"""
     if len(ds) < min_rows:
-        raise InputError(f"The {name} has {len(ds)} usable rows; at least {min_rows} are needed.")
+        raise InputError("too_few_rows", n=len(ds), min_rows=min_rows)
     n_pos = sum(ds.labels)
     if n_pos == 0 or n_pos == len(ds):
-        raise InputError(f"The {name} has only one class; it needs both positive and negative examples.")
+        raise InputError("one_class")
 
 
 @torch.no_grad()

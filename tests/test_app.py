@@ -156,7 +156,7 @@ def test_downloads_and_how_it_works(app):
     open_tab(at, "tab_how")
     table = next(m.value for m in at.markdown if m.value.startswith("| Stage"))
     assert "| Embedding | each index → a dense vector | 14 → 8 | 112 |" in table  # the tiny bundle's real numbers
-    assert any("Linear(16→1)" in m.value for m in at.markdown)
+    assert any("linear layer (16→1)" in m.value for m in at.markdown)
     ids = next(c.value for c in at.code if "→" in c.value and "'good'" in c.value)
     assert "'good' → 2" in ids and "'movie' → 8" in ids
 

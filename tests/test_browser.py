@@ -197,7 +197,8 @@ def test_typed_sentence_renders_and_animates(tab):
     tokens = ["good", "movie", ",", "not", "boring"]
     type_sentence(page, "Good movie, not boring")
     wait_for_ticks(page, tokens)
-    expect(page.locator(".rl-chip")).to_have_text(tokens)
+    expect(page.locator(".rl-chip")).to_have_text(["Good", *tokens[1:]])  # chips: the words as typed
+    expect(page.locator(".rl-chip").first).to_have_attribute("title", t("token_reads_as", "en", token="good"))
     n = len(tokens)
     samples = play(page)
 
@@ -281,4 +282,21 @@ def test_compare_tab_runs_when_opened(tab):
     page.get_by_role("tab", name=t("tab_compare", "en")).click()
     expect(plots).to_have_count(6)  # compare curves and one heatmap per cell
     expect(page.locator('[data-testid="stMetric"]')).to_have_count(3)
+    assert_clean(tab)
+
+
+NAV_CUT = """() => [...document.querySelectorAll('[data-testid="stSidebarNav"] a span')]
+    .filter(s => s.textContent.trim() && s.scrollWidth > s.clientWidth + 1).map(s => s.textContent)"""
+
+
+@pytest.mark.parametrize("ui", ["RU", "EN"])
+def test_navigation_titles_fit_the_sidebar(tab, ui):
+    """No page title in the sidebar is cut short with an ellipsis (it once read «Исчезающий и взрывающийс…»)."""
+    page = tab.page
+    page.goto(f"/?ui={ui}")
+    nav = page.locator('[data-testid="stSidebarNav"] a')
+    expect(nav.first).to_be_visible()
+    assert nav.count() == 7
+    expect(nav.nth(5)).to_contain_text(t("nav_gradients", ui.lower()))
+    assert page.evaluate(NAV_CUT) == []
     assert_clean(tab)

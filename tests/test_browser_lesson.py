@@ -19,8 +19,8 @@ MIN_CHART_PX = 240
 SUBHEADER = '[data-testid="stMain"] h3'
 # Every text label of every Plotly chart: its bounding box, the chart it belongs to and its kind. Rotated tick labels
 # have axis-aligned boxes that overlap their neighbours' even when the glyphs do not, so among tick labels only
-# unrotated ones are compared (axis titles, rotated by 90°, have exact boxes and are all compared); labels of different kinds (a tick label and an axis title, a slider label and the
-# axis above it) must never overlap.
+# unrotated ones are compared (axis titles, rotated by 90°, have exact boxes and are all compared); labels of
+# different kinds (a tick label and an axis title, a slider label and the axis above it) must never overlap.
 LABELS = """() => {
   const out = [];
   document.querySelectorAll('.js-plotly-plot').forEach((g, k) => {

@@ -209,3 +209,12 @@ def test_choosing_a_word_frames_it_and_opens_its_step(app):
     at.button(key="back_bottom").click().run()  # one step back: the arithmetic opens at the same word
     assert at.subheader[0].value == t("lesson_title_step", "en")
     assert "«is»" in at.main.markdown[0].value
+
+
+def test_the_lemma_sentence_names_a_real_lemma():
+    b = load_model("ru-lstm")
+    tr = trace(b.model, b.vocab, "Актёры хорошие", b.max_len)
+    k = lesson.first_lemma(tr)
+    assert k == 0 and tr.keys[k] == "актер" and tr.words[k] == "Актёры"  # "актеры" → its lemma
+    en = load_model("en-lstm")
+    assert lesson.first_lemma(trace(en.model, en.vocab, "Good FILM", en.max_len)) is None  # case folding is no lemma

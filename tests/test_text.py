@@ -59,3 +59,15 @@ def test_lemmatizing_vocab_pools_russian_forms():
     e = v.encode("Отличному фильму")
     assert e.tokens == ["отличному", "фильму"]  # the user's words are kept for display
     assert e.unknown == [False, False]  # while the lookup goes through the lemma
+
+
+def test_the_app_shows_words_as_typed_while_the_model_reads_them_folded():
+    from rnn_core.text import words_as_typed
+
+    text = "Актёры ХОРОШИЕ,\u200b но сюжет скучный 😀"
+    assert words_as_typed(text) == ["Актёры", "ХОРОШИЕ", ",", "но", "сюжет", "скучный", "😀"]
+    assert [w.lower().replace("ё", "е") for w in words_as_typed(text)] == tokenize(text)
+    assert len(words_as_typed("İstanbul is GREAT")) == len(tokenize("İstanbul is GREAT"))  # folding changes length
+    e = Vocab(["<pad>", "<unk>", "фильм", "отличный"], lemmatize=True).encode("Отличному ФИЛЬМУ")
+    assert e.words == ["Отличному", "ФИЛЬМУ"] and e.tokens == ["отличному", "фильму"]
+    assert e.keys == ["отличный", "фильм"] and e.ids == [3, 2]

@@ -44,6 +44,7 @@ def data():
     return synthetic(240, 0), synthetic(60, 1)
 
 
+@pytest.mark.slow
 def test_tiny_run_learns_a_separable_set(data):
     res = train(TINY, *data)
     hist = res.history
@@ -57,6 +58,7 @@ EVERYTHING = {"cell": "lstm", "prefix_weight": 0.5, "word_dropout": 0.1, "rare_d
               "emb_init": 0.1, "forget_bias": 1.0, "neutral_weight": 0.5, "ema": 0.9, "lr_decay": 0.9}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extra", [{}, EVERYTHING])
 def test_same_seed_gives_identical_weights_and_metrics(data, extra):
     """Every training option, the random ones included (dropouts, shuffling), is seeded."""
@@ -71,6 +73,7 @@ def test_same_seed_gives_identical_weights_and_metrics(data, extra):
     assert not torch.equal(sa["fc.weight"], c.model.state_dict()["fc.weight"])
 
 
+@pytest.mark.slow
 def test_two_trainings_at_once_give_the_weights_each_gives_alone(data):
     """Two sessions training at the same time (threads) must not draw from each other's random numbers: each run
     has its own generators, so the weights equal those of the same runs made one after the other."""
@@ -105,6 +108,7 @@ def test_generator_dropout_draws_what_pytorch_dropout_draws():
     assert torch.equal(dropout(x, 0.3, False, None), x)
 
 
+@pytest.mark.slow
 def test_should_stop_ends_cleanly_with_the_best_weights(data):
     events = []
 
@@ -258,6 +262,7 @@ def tiny_ru_csv(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_train_all_dry_run(tmp_path):
     out = tmp_path / "models"
     r = run("train", "--all", "--dry-run", "--out-dir", out, "--ru-csv", tiny_ru_csv(tmp_path / "ru.csv"))

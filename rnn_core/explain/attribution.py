@@ -38,7 +38,7 @@ def _check(ids, target: str) -> torch.Tensor:
         raise ValueError(f"target must be one of {TARGETS}")
     ids = torch.as_tensor(ids, dtype=torch.long).reshape(1, -1)
     if ids.shape[1] == 0:
-        raise InputError("The sentence has no tokens.")
+        raise InputError("no_tokens")
     return ids
 
 

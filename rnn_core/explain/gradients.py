@@ -42,7 +42,7 @@ def _limited(num_threads: int | None, seed: int):
 def _as_ids(ids) -> torch.Tensor:
     ids = torch.as_tensor(ids, dtype=torch.long).reshape(-1)
     if len(ids) == 0:
-        raise InputError("The sentence has no tokens.")
+        raise InputError("no_tokens")
     return ids
 
 
@@ -153,9 +153,9 @@ def long_range_experiment(cell: str, length: int, steps: int = 1500, time_budget
     after training ("grad_end"), plus the same for the logit ("grad_logit_init", "grad_logit_end").
     """
     if cell not in CELLS:
-        raise InputError(f"Unknown cell '{cell}': choose one of {', '.join(CELLS)}.")
+        raise InputError("unknown_cell", cell=str(cell), choices=", ".join(CELLS))
     if length < 1 or steps < 0:
-        raise InputError("length must be at least 1 and steps at least 0.")
+        raise InputError("bad_length_steps")
     start = time.perf_counter()
     with _limited(num_threads, seed):
         gen = torch.Generator().manual_seed(seed)
@@ -261,9 +261,9 @@ def exploding_experiment(cell: str = "rnn", init_scale: float = 5.0, clip: float
     than overflowing to NaN.
     """
     if cell not in CELLS:
-        raise InputError(f"Unknown cell '{cell}': choose one of {', '.join(CELLS)}.")
+        raise InputError("unknown_cell", cell=str(cell), choices=", ".join(CELLS))
     if clip is not None and not clip > 0:
-        raise InputError("clip must be positive (or None to turn clipping off).")
+        raise InputError("bad_clip")
     start = time.perf_counter()
     with _limited(num_threads, seed):
         gen = torch.Generator().manual_seed(seed)

@@ -24,7 +24,7 @@ def fit_pca(H: np.ndarray, n_components: int = 2) -> dict:
     picture instead of a mirrored one."""
     H = np.asarray(H, dtype=np.float64)
     if H.ndim != 2 or H.shape[0] < 2:
-        raise InputError("PCA needs a (N, hidden) matrix with at least 2 states.")
+        raise InputError("pca_too_few")
     mean = H.mean(axis=0)
     _, s, vt = np.linalg.svd(H - mean, full_matrices=False)
     comps = np.zeros((n_components, H.shape[1]))
@@ -67,7 +67,7 @@ def collect_states(model: SentimentRNN, vocab: Vocab, texts: Sequence[str], n_te
     stacked into an (N, hidden) matrix, via rnn_core.trace.trace."""
     traces = collect_traces(model, vocab, texts, n_texts, seed, max_len)
     if not traces:
-        raise InputError("None of the texts has a token the model knows how to read.")
+        raise InputError("no_known_tokens")
     return np.concatenate([states_of(tr, state) for tr in traces])
 
 
@@ -77,7 +77,7 @@ def states_of(tr: Trace, state: str = "h") -> np.ndarray:
         return tr.h
     if state == "c" and tr.c is not None:
         return tr.c
-    raise InputError(f"state must be 'h' (or 'c' for an LSTM), not {state!r}")
+    raise InputError("bad_state", state=repr(state))
 
 
 def fit_model_pca(model: SentimentRNN, vocab: Vocab, texts: Sequence[str], n_texts: int = 300, seed: int = 0,

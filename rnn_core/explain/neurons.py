@@ -30,7 +30,7 @@ def build_neuron_index(model: SentimentRNN, vocab: Vocab, texts: Sequence[str], 
     with k=8, window=3 over 2000 English review snippets is about 0.21 MB (measured: 214,778 bytes)."""
     traces = collect_traces(model, vocab, texts, n_texts, seed, max_len)
     if not traces:
-        raise InputError("None of the texts has a token the model knows how to read.")
+        raise InputError("no_known_tokens")
     n_units = states_of(traces[0], state).shape[1]
     # Peak (and trough) of each unit in each text: (n_texts, n_units) values and positions.
     peaks = {"pos": np.empty((len(traces), n_units)), "neg": np.empty((len(traces), n_units))}
@@ -63,7 +63,7 @@ def top_contexts(index: dict, unit: int, sign: str = "pos") -> list[dict]:
     if sign not in SIGNS:
         raise ValueError(f"sign must be one of {SIGNS}")
     if not 0 <= unit < index["n_units"]:
-        raise InputError(f"Unit {unit} does not exist: this model has units 0..{index['n_units'] - 1}.")
+        raise InputError("no_such_unit", unit=unit, last=index["n_units"] - 1)
     return index["units"][unit][sign]
 
 
@@ -71,7 +71,7 @@ def unit_activation(tr: Trace, unit: int, state: str = "h") -> dict:
     """One unit's value after each token of a traced sentence: {"tokens", "values" (T,), "unit", "state"}."""
     s = states_of(tr, state)
     if not 0 <= unit < s.shape[1]:
-        raise InputError(f"Unit {unit} does not exist: this model has units 0..{s.shape[1] - 1}.")
+        raise InputError("no_such_unit", unit=unit, last=s.shape[1] - 1)
     return {"tokens": list(tr.tokens), "values": s[:, unit].copy(), "unit": unit, "state": state}
 
 

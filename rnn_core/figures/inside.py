@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..i18n import t
+from ..i18n import plotly_separators, t
 from ..model import CELL_NAMES
 from . import palette
 from .memory import CELL_COLORS, label
@@ -136,7 +136,7 @@ def word_importance_figure(result: dict, title: str | None = None, lang: str = "
     else:
         what, note = f"Occlusion ({result['replace_with']}, {result['target']})", f"f(x) = {result['f_x']:.3f}"
     fig.update_layout(**_LAYOUT, title=title or f"{what} ({note})", xaxis=_token_axis(tokens),
-                      yaxis_title=t("fx_contribution", lang), showlegend=False)
+                      yaxis_title=t("fx_contribution", lang), showlegend=False, separators=plotly_separators(lang))
     return fig
 
 
@@ -165,13 +165,14 @@ def memory_path_figure(paths: Sequence[dict], pca: dict | None = None, names: Se
                     "cmax": 1, "showscale": i == 0, "colorbar": {"title": {"text": "P(+)"}},
                     "line": {"width": 1, "color": palette.INK}},
             customdata=_finite(path["prefix_p"], 4), hovertemplate="%{text}<br>P(+) = %{customdata:.3f}"))
-    labels = ["PC1", "PC2"]
+    labels = [t("fx_pc_bare", lang, k=k) for k in (1, 2)]
     if pca is not None:
         ratio = np.asarray(pca["explained_variance_ratio"])
-        labels = [t("fx_pc", lang, k=k + 1, pct=100 * ratio[k]) for k in range(2)]
+        labels = [t("fx_pc", lang, k=k + 1, share=float(ratio[k])) for k in range(2)]
     # The legend (one entry per sentence) goes under the plot: on the right it would sit on the colour bar.
     fig.update_layout(**{**_LAYOUT, "margin": {**_LAYOUT["margin"], "b": 60 + 22 * len(paths)}},
                       title=t("fx_path_title", lang), xaxis_title=labels[0], yaxis_title=labels[1],
+                      separators=plotly_separators(lang),
                       legend={"orientation": "h", "yanchor": "top", "y": -0.15, "xanchor": "left", "x": 0})
     return fig
 
@@ -183,5 +184,6 @@ def neuron_activation_figure(act: dict, title: str | None = None, lang: str = "e
     fig = go.Figure(go.Bar(x=list(range(len(v))), y=_finite(v), hovertext=[label(x) for x in act["tokens"]],
                            marker={"color": _finite(v), "colorscale": DIVERGING, "cmin": -lim, "cmax": lim}))
     fig.update_layout(**_LAYOUT, title=title or t("fx_unit_title", lang, unit=act["unit"], state=act["state"]),
-                      xaxis=_token_axis(act["tokens"]), yaxis_title=t("fig_activation", lang), showlegend=False)
+                      xaxis=_token_axis(act["tokens"]), yaxis_title=t("fig_activation", lang), showlegend=False,
+                      separators=plotly_separators(lang))
     return fig

@@ -11,7 +11,7 @@ import html
 import numpy as np
 
 from .. import cells
-from ..i18n import t
+from ..i18n import plotly_separators, t
 from ..trace import Trace
 from . import palette
 
@@ -83,7 +83,7 @@ def animation(tr: Trace, panels: list[tuple], lang: str = "en", frame_ms: int = 
     # Row r shows unit rows[r]; plotly draws row 0 at the bottom, so the first unit of `order` goes on top.
     rows = np.arange(h) if order is None else np.asarray(order)[::-1]
     unit_title = t("fig_unit", lang) if order is None else t("fig_unit_by_w", lang)
-    hover = "t=%{x} unit=%{y}: %{z}<extra></extra>" if order is None else "t=%{x} row=%{y}: %{z}<extra></extra>"
+    hover = t("fig_hover_state" if order is None else "fig_hover_sorted", lang)
     ticks = [label(tok) for tok in tr.tokens]
     # Stack: heatmaps on top, the probability curve at the bottom, sharing the one x axis (the words).
     curve_top = 0.26 if len(panels) <= 2 else 0.14
@@ -102,6 +102,7 @@ def animation(tr: Trace, panels: list[tuple], lang: str = "en", frame_ms: int = 
         "annotations": [],
         "showlegend": False,
         "hovermode": "closest",
+        "separators": plotly_separators(lang),
     }
     data = []
     mask_traces = []
@@ -173,7 +174,8 @@ def compare_curves(traces: dict[str, Trace], lang: str = "en") -> dict:
               "yaxis": {"range": [-0.02, 1.02], "title": {"text": "P(+)"}},
               "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0.5, "y1": 0.5,
                           "line": {"dash": "dot", "width": 1, "color": palette.GUIDE}}],
-              "legend": {"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"}}
+              "legend": {"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
+              "separators": plotly_separators(lang)}
     return {"data": data, "layout": layout}
 
 
@@ -181,10 +183,10 @@ def state_heatmap(tr: Trace, lang: str = "en", title: str = "") -> dict:
     """A static heatmap of h_t, for side-by-side comparison (same fixed scale as the animation)."""
     ticks = [label(tok) for tok in tr.tokens]
     return {"data": [{"type": "heatmap", "z": _z(tr.h), "zmin": -1, "zmax": 1, "colorscale": COLORSCALE,
-                      "showscale": False, "hovertemplate": "t=%{x} unit=%{y}: %{z}<extra></extra>"}],
+                      "showscale": False, "hovertemplate": t("fig_hover_state", lang)}],
             "layout": {"height": 300, "margin": {"l": 40, "r": 10, "t": 40, "b": 70}, "title": {"text": title},
                        "xaxis": _xaxis(ticks, lang),
-                       "yaxis": {"title": {"text": t("fig_unit", lang)}}}}
+                       "yaxis": {"title": {"text": t("fig_unit", lang)}}, "separators": plotly_separators(lang)}}
 
 
 def raw_matrix_bytes(tr: Trace) -> int:

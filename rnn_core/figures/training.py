@@ -1,7 +1,7 @@
 """Figures of a training run: loss and accuracy per epoch (train and validation), and the confusion matrix."""
 from __future__ import annotations
 
-from ..i18n import t
+from ..i18n import plotly_separators, t
 from . import palette
 
 
@@ -20,7 +20,7 @@ def training_curves(epochs: list[dict], lang: str = "en") -> dict:
               "xaxis2": {"domain": [0.55, 1], "title": {"text": t("fig_epoch", lang)}, "dtick": 1, "anchor": "y2"},
               "yaxis": {"title": {"text": t("fig_loss", lang)}},
               "yaxis2": {"title": {"text": t("fig_accuracy", lang)}, "anchor": "x2", "range": [0, 1]},
-              "legend": {"orientation": "h", "y": 1.18}}
+              "legend": {"orientation": "h", "y": 1.18}, "separators": plotly_separators(lang)}
     return {"data": data, "layout": layout}
 
 
@@ -33,4 +33,5 @@ def confusion_matrix(conf: dict, lang: str = "en") -> dict:
                       "hovertemplate": "%{y} → %{x}: %{z}<extra></extra>"}],
             "layout": {"height": 280, "width": 340, "margin": {"l": 90, "r": 10, "t": 30, "b": 60},
                        "xaxis": {"title": {"text": t("fig_predicted", lang)}},
-                       "yaxis": {"title": {"text": t("fig_true", lang)}, "autorange": "reversed"}}}
+                       "yaxis": {"title": {"text": t("fig_true", lang)}, "autorange": "reversed"},
+                       "separators": plotly_separators(lang)}}
