@@ -2,12 +2,14 @@
 State that should survive a shared link (text, language, cell, UI language) is bound to the URL's query params."""
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import plotly.graph_objects as go
 import streamlit as st
 
+from app_pages import sessions
 from rnn_core import Bundle, BundleError, InputError, Trace, detect_lang, examples, load_model
 from rnn_core.bundle import models_dir
 from rnn_core.i18n import LANGS, format_number, t
@@ -100,8 +102,22 @@ def _load(name: str, root: str):  # root is part of the key: tests and deploymen
 
 
 def session_models() -> dict:
-    """Models trained or uploaded in this session: {name: Bundle}. They live in this user's session only."""
-    return st.session_state.setdefault("my_models", {})
+    """Models trained or uploaded in this session: {name: Bundle}. They live in this user's session only, capped
+    and freed when the session ends (app_pages/sessions.py)."""
+    return sessions.models()
+
+
+def _mine_cached(key: tuple, mine, fn):
+    """fn() memoised in this session (a session's own model never enters the shared caches): the last few
+    results, so a rerun on the same sentence does not redo a trace or an analysis (B7). An entry holds only a weak
+    reference to its model, so a model the session dropped is freed, and its entries are never reused."""
+    cache = st.session_state.setdefault("_mine_cache", {})
+    hit = cache.get(key)
+    if hit is None or hit[0]() is not mine:
+        if len(cache) >= 24:
+            cache.pop(next(iter(cache)))
+        hit = cache[key] = (weakref.ref(mine), fn())
+    return hit[1]
 
 
 def get_bundle(name: str):
@@ -125,7 +141,7 @@ def get_trace(name: str, text: str):
     Raises InputError for a text without tokens."""
     mine = session_models().get(name)
     if mine is not None:  # never in the shared cache: other sessions must not see it
-        return trace(mine.model, mine.vocab, text, mine.max_len)
+        return _mine_cached(("trace", name, text), mine, lambda: trace(mine.model, mine.vocab, text, mine.max_len))
     return _trace(name, str(models_dir()), text)
 
 
@@ -147,7 +163,7 @@ def get_analysis(kind: str, fn, name: str, text: str):
     Results are shared between sessions: callers must not modify them."""
     mine = session_models().get(name)
     if mine is not None:  # never in the shared cache
-        return fn(mine, get_trace(name, text))
+        return _mine_cached((kind, name, text), mine, lambda: fn(mine, get_trace(name, text)))
     return _analysis(kind, name, str(models_dir()), text, fn)
 
 
@@ -232,7 +248,7 @@ def page_sentence(ui: str) -> PageContext | None:
     sel = sentence_controls(ui)
     bundle, error = get_bundle(sel.name)
     if error:
-        st.error(t("model_error", ui, name=sel.name, error=md_escape(error)))
+        st.error(t("model_error", ui, name=md_escape(sel.name), error=md_escape(error)))
         return None
     try:
         tr = get_trace(sel.name, sel.text)

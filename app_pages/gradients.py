@@ -2,6 +2,7 @@
 import streamlit as st
 
 from app_pages.common import CELLS, chart, current_ui, get_analysis, get_bundle, model_name, page_sentence, t
+from app_pages.jobs import QUEUE, QueueFull, run_here
 from rnn_core.explain.gradients import exploding_experiment, long_range_sweep, step_gradient_norms
 from rnn_core.figures.inside import (
     exploding_figure,
@@ -9,8 +10,16 @@ from rnn_core.figures.inside import (
     long_range_accuracy_figure,
     long_range_gradient_figure,
 )
+from rnn_core.safe_html import md_escape
 
 ui = current_ui()
+
+
+def waiting(bar):
+    """While the server-wide queue holds an experiment back: the user's place in it."""
+    return lambda n: bar.progress(0.0, text=t("queue_waiting", ui, n=n, running=QUEUE.counts()["running"]))
+
+
 st.title(t("page_gradients", ui))
 st.markdown(t("grad_intro", ui))
 
@@ -43,8 +52,13 @@ if go and lengths:
             bar.progress(ev["index"] / ev["n_runs"], text=t("running_run", ui, i=ev["index"] + 1, n=ev["n_runs"],
                                                             cell=ev["cell"].upper(), length=ev["length"]))
 
-    st.session_state["long_range"] = long_range_sweep(CELLS, sorted(lengths), seeds=(0,), progress=progress,
-                                                      time_budget_s=budget, gate_bias=4.0 if bias else None)
+    try:  # the sweep is heavy work: it waits its turn in the queue trainings use (app_pages/jobs.py)
+        st.session_state["long_range"] = run_here(
+            lambda _progress, _stop: long_range_sweep(CELLS, sorted(lengths), seeds=(0,), progress=progress,
+                                                      time_budget_s=budget, gate_bias=4.0 if bias else None),
+            "long-range", on_wait=waiting(bar))
+    except QueueFull as e:
+        st.error(md_escape(e.message(ui)))
     bar.empty()
 sweep = st.session_state.get("long_range")
 if sweep:
@@ -64,9 +78,16 @@ with st.form("exploding_form"):
     clip = c2.select_slider(t("clip_value", ui), [0.1, 0.25, 0.5, 1.0, 2.0], value=0.25)
     go = st.form_submit_button(t("run_explode", ui))
 if go:
-    with st.spinner():
-        st.session_state["exploding"] = [exploding_experiment("rnn", scale, None, seed=0),
-                                         exploding_experiment("rnn", scale, clip, seed=0)]
+    bar = st.progress(0.0)
+    try:
+        with st.spinner():
+            st.session_state["exploding"] = run_here(
+                lambda _progress, _stop: [exploding_experiment("rnn", scale, None, seed=0),
+                                          exploding_experiment("rnn", scale, clip, seed=0)],
+                "exploding", on_wait=waiting(bar))
+    except QueueFull as e:
+        st.error(md_escape(e.message(ui)))
+    bar.empty()
 runs = st.session_state.get("exploding")
 if runs:
     chart(exploding_figure(runs, lang=ui), "exploding")

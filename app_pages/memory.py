@@ -10,7 +10,7 @@ from rnn_core.figures.memory import compare_curves, memory_animation, standalone
 from rnn_core.i18n import format_number, number_list
 from rnn_core.model import CELL_NAMES, CELLS
 from rnn_core.report import architecture_rows, markdown_table, steps
-from rnn_core.safe_html import token_chips
+from rnn_core.safe_html import md_escape, token_chips
 
 ui = current_ui()
 st.title(t("page_memory", ui))
@@ -24,7 +24,7 @@ def result(tr, b):
     p = format_number(tr.p, ".3f", ui)
     st.markdown(f"### {t('sentiment', ui)}: :{color}[{word}] · {t('probability', ui)} = {p}")
     st.progress(tr.p)
-    st.caption(t("sidebar_model", ui, name=b.name, acc=accuracy_text(b.metrics, ui)))
+    st.caption(t("sidebar_model", ui, name=md_escape(b.name), acc=accuracy_text(b.metrics, ui)))
 
 
 def page():
@@ -37,7 +37,7 @@ def page():
     st.caption(t("tokens_caption", ui, n=len(tr.tokens)))
     # The words as typed; each chip's tooltip is what the model reads and looks up (lower case, ё→е, lemma).
     st.html(token_chips(tr.words, tr.unknown, unknown_title="⟨unk⟩",
-                        titles=[t("token_reads", ui, token=tok, key=key) if key != tok else t("token_reads_as", ui,
+                        titles=[t("token_reads", ui, token=tok, lookup=key) if key != tok else t("token_reads_as", ui,
                                 token=tok) for tok, key in zip(tr.tokens, tr.keys)]))
     if all(tr.unknown):
         st.info(t("all_unknown", ui))

@@ -17,7 +17,7 @@ if picked:
     unit = st.number_input(t("unit", ui), 0, n_units - 1, int(np.abs(tr.h[-1]).argmax()), help=t("unit_help", ui),
                            key=f"unit-{sel.name}-{' '.join(tr.tokens)[:60]}")
     chart(neuron_activation_figure(unit_activation(tr, int(unit)), lang=ui), "neuron_chart")
-    index = bundle.extras.get("neurons.json")
+    index = bundle.neuron_index
     if index is None:
         st.info(t("no_extras", ui, name=bundle.name))
     else:

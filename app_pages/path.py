@@ -3,7 +3,7 @@ import streamlit as st
 
 from app_pages.common import chart, current_ui, get_trace, page_sentence, t
 from rnn_core import InputError, examples
-from rnn_core.explain.memory_path import memory_path, pca_from_dict
+from rnn_core.explain.memory_path import memory_path
 from rnn_core.figures.inside import memory_path_figure
 
 ui = current_ui()
@@ -16,11 +16,10 @@ if picked:
     # Russian model would be all ⟨unk⟩). One key per language, so a switch brings that language's pair.
     more = st.text_area(t("path_more", ui), value="\n".join(examples.PATH_PAIR.get(sel.lang, examples.PATH_PAIR["en"])),
                         key=f"path_more_{sel.lang}", height=80)
-    stored = bundle.extras.get("pca.json")
-    if stored is None:
+    pca = bundle.pca  # validated at load: arrays, and fitted_on holds numbers only
+    if pca is None:
         st.info(t("no_extras", ui, name=bundle.name))
     else:
-        pca = pca_from_dict(stored)
         traces = [tr]
         for line in [x for x in more.splitlines() if x.strip()][:5]:
             try:

@@ -2,13 +2,14 @@
 model as a download (and back as an upload)."""
 import streamlit as st
 
+from app_pages import sessions
 from app_pages.common import accuracy_text, chart, current_ui, session_models, t
+from app_pages.jobs import MAX_JOBS, MAX_SECONDS, MAX_WAITING, QUEUE, TrainingJob
 from rnn_core import BundleError, InputError, RnnLensError
 from rnn_core.bundle import bundle_zip, load_zip, safe_name
 from rnn_core.data import load_en, load_ru, read_csv_frame, read_labelled_csv
 from rnn_core.figures.training import confusion_matrix, training_curves
 from rnn_core.i18n import format_number
-from rnn_core.jobs import MAX_JOBS, MAX_SECONDS, TrainingJob
 from rnn_core.model import CELL_NAMES
 from rnn_core.recipes import RU_DEFAULT_CSV
 from rnn_core.safe_html import md_escape
@@ -42,7 +43,7 @@ def choose_data():
         return None, "custom"
     try:
         raw = up.getvalue()
-        cols = list(read_csv_frame(raw).columns)
+        cols = _columns(up.file_id, raw)
         if len(cols) < 2:
             raise InputError("need_two_columns", cols=", ".join(map(str, cols)))
         c1, c2, c3 = st.columns([2, 2, 3])
@@ -50,13 +51,33 @@ def choose_data():
         label_col = c2.selectbox(t("label_col", ui), cols, index=cols.index("label") if "label" in cols else
                                  min(1, len(cols) - 1))
         skip = c3.checkbox(t("skip_other", ui), key="skip_other")
-        ds = read_labelled_csv(raw, text_col, label_col, "drop" if skip else "error",
-                               {"name": f"uploaded file {up.name}"})
+        ds = _parsed(("ds", up.file_id, text_col, label_col, skip), lambda: read_labelled_csv(
+            raw, text_col, label_col, "drop" if skip else "error", {"name": f"uploaded file {up.name}"[:200]}))
         check_trainable(ds, "file")
         return ds, "custom"
     except InputError as e:
         st.error(t("bad_upload", ui, error=md_escape(e.message(ui))))
         return None, "custom"
+
+
+def _parsed(key: tuple, fn):
+    """fn() once per upload and choice of columns, not on every rerun (B13: a wide CSV took 13 s a rerun). Only the
+    latest upload's results are kept; an InputError is remembered too."""
+    cache = st.session_state.get("_csv_cache")
+    if cache is None or cache[0] != key[1]:
+        cache = st.session_state["_csv_cache"] = (key[1], {})
+    if key not in cache[1]:
+        try:
+            cache[1][key] = fn()
+        except InputError as e:
+            cache[1][key] = e
+    if isinstance(cache[1][key], InputError):
+        raise cache[1][key]
+    return cache[1][key]
+
+
+def _columns(file_id: str, raw: bytes) -> list:
+    return _parsed(("cols", file_id), lambda: [str(c) for c in read_csv_frame(raw).columns])
 
 
 def settings_form(ds, lang, job):
@@ -86,14 +107,17 @@ def settings_form(ds, lang, job):
                       dropout=dropout, clip=clip if clip_on else None, max_len=max_len, seed=int(seed))
     try:
         st.session_state["train_job"] = TrainingJob(ds, cfg, safe_name(name, default), lang).start()
-    except InputError as e:
+    except InputError as e:  # settings out of range, or the server's queue is full
         st.error(md_escape(e.message(ui)))
 
 
 def live(job):
     """Progress, curves and a Stop button, refreshed every second while the run lasts."""
     s = job.status()
-    if s["running"]:
+    if s["state"] == "queued":
+        st.progress(0.0, text=t("queue_waiting", ui, n=s["position"], running=QUEUE.counts()["running"]))
+        st.button(t("stop_button", ui), on_click=job.stop, disabled=s["stopping"])
+    elif s["running"]:
         b = s["batch"]
         text = t("stopping", ui) if s["stopping"] else t("training", ui, epoch=b["epoch"], batch=b["batch"],
                                                            n=b["n_batches"], elapsed=s["elapsed"])
@@ -111,15 +135,20 @@ def result(job):
         error = job.failure.message(ui) if isinstance(job.failure, RnnLensError) else job.error
         st.error(t("train_failed", ui, error=md_escape(error)))
         return
+    if job.bundle is None:
+        st.info(t("train_not_started", ui))
+        return
     b, m = job.bundle, job.bundle.metrics
-    session_models()[b.name] = b
+    if st.session_state.get("train_kept") is not job:  # once per run: the session's caps may drop an older model
+        st.session_state["train_kept"] = job
+        _keep(b)
     st.success(t("train_done", ui, seconds=m["train_seconds"], why=t(f"why_{m['stopped']}", ui), best=m["best_epoch"],
                  val=m["val_accuracy"], test=m["test_accuracy"], n=m["split"]["test"]))
     c1, c2 = st.columns([1, 2])
     with c1:
         chart(confusion_matrix(m["test_confusion"], ui), "train_confusion")
     with c2:
-        st.markdown(t("model_ready", ui, name=b.name))
+        st.markdown(t("model_ready", ui, name=md_escape(b.name)))
         st.download_button(t("download_model", ui), data=lambda: bundle_zip(b), file_name=f"{b.name}.zip",
                            mime="application/zip", on_click="ignore")
 
@@ -131,19 +160,27 @@ def upload_model():
     loaded = st.session_state.get("model_zip_loaded")  # (file id, model name): unpack each upload once, not per rerun
     if loaded is None or loaded[0] != up.file_id or loaded[1] not in session_models():
         try:
-            b = load_zip(up.getvalue())
-        except BundleError as e:
+            b = load_zip(up.getvalue(), up.name)
+            _keep(b)
+        except (BundleError, InputError) as e:  # a bad bundle, or one over the session's memory
             st.error(t("bad_upload", ui, error=md_escape(e.message(ui))))
             return
-        session_models()[b.name] = b
         st.session_state["model_zip_loaded"] = (up.file_id, b.name)
     b = session_models()[st.session_state["model_zip_loaded"][1]]
-    st.success(t("uploaded_model", ui, name=b.name, cell=b.cell.upper(), acc=accuracy_text(b.metrics, ui)))
+    st.success(t("uploaded_model", ui, name=md_escape(b.name), cell=b.cell.upper(), acc=accuracy_text(b.metrics, ui)))
+
+
+def _keep(b) -> None:
+    """Keep a model in the session (capped in count and bytes); say which older one made room."""
+    dropped = sessions.add_model(b)
+    if dropped:
+        st.warning(t("models_dropped", ui, names=md_escape(", ".join(dropped))))
 
 
 st.title(t("page_train", ui))
 st.markdown(t("train_intro", ui))
-st.caption(t("train_fair", ui, seconds=MAX_SECONDS, jobs=MAX_JOBS))
+st.caption(t("train_fair", ui, seconds=MAX_SECONDS, jobs=MAX_JOBS) + " " +
+           t("queue_note", ui, slots=MAX_JOBS, waiting=MAX_WAITING))
 job = st.session_state.get("train_job")
 dataset, data_lang = choose_data()
 if dataset is not None:

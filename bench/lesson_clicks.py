@@ -1,6 +1,6 @@
 """Browser timings of the lesson, single user, on the shipped models (not a test: it prints a table).
 
-    python bench/lesson_clicks.py [--tries 20]
+    python -m bench.lesson_clicks [--tries 20]
 
 submit: from Ctrl+Enter on a new sentence in the lesson's memory step to the chart showing that sentence's words.
 click:  from a click on a word chip to the chosen word's frame drawn in the memory chart (the linked highlight).
@@ -16,8 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from rnn_core.bench import APP, pct  # noqa: E402
-from rnn_core.bench.browser import Server, launch  # noqa: E402
+from bench import APP, pct  # noqa: E402
+from bench.browser import Server, launch  # noqa: E402
 from rnn_core.text import tokenize  # noqa: E402
 
 STEP = 5  # the memory over the sentence

@@ -1,4 +1,4 @@
-"""The cold-start yardstick for python -m rnn_core.bench: the least any app with our stack pays on a first visit
+"""The cold-start yardstick for python -m bench: the least any app with our stack pays on a first visit
 (Streamlit, torch and plotly imported, one line of text, one tiny chart), measured exactly like app.py."""
 import plotly.graph_objects as go
 import streamlit as st

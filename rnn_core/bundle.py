@@ -23,11 +23,11 @@ import torch
 from safetensors.torch import load as load_safetensors
 from safetensors.torch import save_file
 
+from . import limits
 from .errors import BundleError
-from .explain.memory_path import pca_from_dict
-from .explain.neurons import index_from_dict
 from .model import CELLS, SentimentRNN
-from .text import Vocab
+from .schemas import index_from_dict, pca_from_dict
+from .text import PAD, UNK, Vocab
 
 # The shipped bundles: assets/models in a clone; rnn_core/assets/models once installed from the wheel.
 _HERE = Path(__file__).resolve().parent
@@ -38,10 +38,11 @@ MODELS_DIR = next((p for p in (_HERE.parent / "assets" / "models", _HERE / "asse
 def models_dir() -> Path:
     """Where shipped bundles are found by name: assets/models, or $RNN_LENS_MODELS (tests, other deployments)."""
     return Path(os.environ.get("RNN_LENS_MODELS") or MODELS_DIR)
+
+
 FORMAT = "rnn-lens-bundle/1"
 WEIGHTS, VOCAB, METRICS, CONFIG = "weights.safetensors", "vocab.json", "metrics.json", "config.json"
 EXTRAS = ("pca.json", "neurons.json")  # optional; built from training sentences, which the app does not have
-MAX_EXTRA_BYTES = 2 * 1024 * 1024
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _INT_KEYS = ("vocab_size", "emb_dim", "hidden_dim", "max_len")
 
@@ -67,6 +68,25 @@ class Bundle:
     @property
     def max_len(self) -> int:
         return self.config["max_len"]
+
+    @property
+    def pca(self) -> dict | None:
+        """The memory-path PCA (arrays, see schemas.pca_from_dict), or None when the bundle has none."""
+        d = self.extras.get("pca.json")
+        return None if d is None else pca_from_dict(d)
+
+    @property
+    def neuron_index(self) -> dict | None:
+        """The neuron inspector's index (see schemas.index_from_dict), or None when the bundle has none."""
+        return self.extras.get("neurons.json")
+
+    @property
+    def nbytes(self) -> int:
+        """Roughly what this bundle holds in memory: weights, vocabulary and extras (for the session cap)."""
+        weights = sum(p.numel() * p.element_size() for p in self.model.state_dict().values())
+        vocab = sum(len(w) for w in self.vocab.itos) + 120 * len(self.vocab)  # str objects and the stoi dict
+        extras = sum(len(json.dumps(v)) for v in self.extras.values())
+        return weights + vocab + extras
 
 
 def _sha256(data: bytes) -> str:
@@ -145,39 +165,62 @@ def safe_name(raw, default: str) -> str:
 def _read_json(path: Path) -> dict:
     if not path.is_file():
         raise BundleError("bundle_missing_file", file=path.name, folder=str(path.parent))
-    return _parse_json(path.read_bytes(), path)
+    return _parse_json(_read_capped(path), str(path))
 
 
-def _parse_json(raw: bytes, path: Path) -> dict:
-    """A JSON object from bytes already read (and checksummed) from `path`, which error messages name."""
+def _read_capped(path: Path) -> bytes:
+    """A bundle file's bytes, refused unread when it is over its size limit."""
+    cap = limits.MAX_FILE_BYTES.get(path.name, limits.MAX_FILE_BYTES["metrics.json"])
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise BundleError("bundle_bad_json", file=str(path)) from None
-    if not isinstance(data, dict):
-        raise BundleError("bundle_json_not_object", file=str(path))
+        if path.stat().st_size > cap:
+            raise BundleError("bundle_file_too_big", file=str(path), kb=cap // 1024)
+        with open(path, "rb") as f:
+            data = f.read(cap + 1)
+    except OSError as e:
+        raise BundleError("bundle_unreadable", file=str(path), reason=str(e.strerror or type(e).__name__)) from None
+    if len(data) > cap:  # a file that grew, or a device such as /dev/zero
+        raise BundleError("bundle_file_too_big", file=str(path), kb=cap // 1024)
     return data
 
 
-def read_config(path: Path) -> dict:
-    """The validated config.json of a bundle folder (cheap: reads no weights)."""
-    cfg = _read_json(path / CONFIG)
-    problems = []
+def _parse_json(raw: bytes, where: str):
+    """A JSON object from bytes already read (and checksummed) from `where`, which error messages name. Deep
+    nesting, 5,000-digit numbers and bad encodings are all "damaged", never an exception of another type."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError, MemoryError):
+        raise BundleError("bundle_bad_json", file=where) from None
+    if not isinstance(data, dict):
+        raise BundleError("bundle_json_not_object", file=where)
+    return data
+
+
+def _check_config(cfg: dict, where: str) -> dict:
+    problems = []  # names of the fields that are wrong or missing
     if cfg.get("format") != FORMAT:
         problems.append("format")
     if cfg.get("cell") not in CELLS:
         problems.append("cell")
-    problems += [k for k in _INT_KEYS
-                 if not isinstance(cfg.get(k), int) or isinstance(cfg.get(k), bool) or cfg[k] <= 0]
+    problems += [k for k in _INT_KEYS if not isinstance(cfg.get(k), int) or isinstance(cfg.get(k), bool) or cfg[k] <= 0]
     if not isinstance(cfg.get("lang"), str):
         problems.append("lang")
     files = cfg.get("files")
     if not isinstance(files, dict) or not {WEIGHTS, VOCAB, METRICS} <= set(files) <= {WEIGHTS, VOCAB, METRICS,
-                                                                                        *EXTRAS}:
+                                                                                        *EXTRAS} \
+            or not all(isinstance(v, str) for v in files.values()):
         problems.append("files")
     if problems:
-        raise BundleError("bundle_bad_config", file=str(path / CONFIG), fields=", ".join(problems))
+        raise BundleError("bundle_bad_config", file=where, fields=", ".join(problems))
+    over = limits.size_problems(cfg["cell"], *(cfg[k] for k in _INT_KEYS))  # before a weight is allocated
+    if over:
+        field, value, cap = over[0]
+        raise BundleError("bundle_over_limit", file=where, field=field, value=value, limit=cap)
     return cfg
+
+
+def read_config(path: Path) -> dict:
+    """The validated config.json of a bundle folder (cheap: reads no weights)."""
+    return _check_config(_read_json(path / CONFIG), str(path / CONFIG))
 
 
 def load_model(name_or_path: str | Path) -> Bundle:
@@ -185,44 +228,61 @@ def load_model(name_or_path: str | Path) -> Bundle:
     path = resolve(name_or_path)
     cfg = read_config(path)
     blobs = {}
-    for fname, digest in cfg["files"].items():
-        f = path / fname
-        if not f.is_file():
+    for fname in cfg["files"]:
+        if not (path / fname).is_file():
             raise BundleError("bundle_missing_file", file=fname, folder=str(path))
-        blobs[fname] = f.read_bytes()
-        if _sha256(blobs[fname]) != digest:
-            raise BundleError("bundle_checksum", file=str(f), config=CONFIG)
+        blobs[fname] = _read_capped(path / fname)
+    return _from_blobs(blobs, cfg, str(path), path.name, path)
+
+
+def _from_blobs(blobs: dict, cfg: dict, where: str, default_name: str, path: Path | None) -> Bundle:
+    """A Bundle from the bytes of its files (from a folder or a zip); `where` prefixes the file names in messages.
+    Whatever goes wrong is one BundleError: a failure we did not foresee is reported as such, not as a crash."""
     try:
-        vocab = Vocab.from_json(blobs[VOCAB].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise BundleError("bundle_bad_vocab", file=str(path / VOCAB)) from None
-    if len(vocab) != cfg["vocab_size"]:
-        raise BundleError("bundle_vocab_size", file=str(path / VOCAB), n=len(vocab), config=CONFIG,
-                          expected=cfg["vocab_size"])
-    metrics = _parse_json(blobs[METRICS], path / METRICS)  # the checksummed bytes: each file is read once
-    model = SentimentRNN(cfg["vocab_size"], cfg["cell"], cfg["emb_dim"], cfg["hidden_dim"])
+        return _build(blobs, cfg, where, default_name, path)
+    except BundleError:
+        raise
+    except Exception as e:  # noqa: BLE001 -- the promise is "one BundleError naming the file", whatever happens
+        raise BundleError("bundle_unloadable", file=where, kind=type(e).__name__) from None
+
+
+def _build(blobs: dict, cfg: dict, where: str, default_name: str, path: Path | None) -> Bundle:
+    for fname, digest in cfg["files"].items():
+        if _sha256(blobs[fname]) != digest:
+            raise BundleError("bundle_checksum", file=f"{where}/{fname}", config=CONFIG)
+    vocab = _vocab(_parse_json(blobs[VOCAB], f"{where}/{VOCAB}"), cfg, f"{where}/{VOCAB}")
+    metrics = _parse_json(blobs[METRICS], f"{where}/{METRICS}")  # the checksummed bytes: each file is read once
     try:
         state = load_safetensors(blobs[WEIGHTS])
-    except Exception:  # safetensors raises its own error types for any malformed file
-        raise BundleError("bundle_bad_weights", file=str(path / WEIGHTS)) from None
+    except Exception:  # noqa: BLE001 -- safetensors raises its own error types for any malformed file
+        raise BundleError("bundle_bad_weights", file=f"{where}/{WEIGHTS}") from None
+    model = SentimentRNN(cfg["vocab_size"], cfg["cell"], cfg["emb_dim"], cfg["hidden_dim"])  # sizes checked
     expected = model.state_dict()
     if set(state) != set(expected) or any(state[k].shape != expected[k].shape for k in expected):
-        raise BundleError("bundle_weights_shape", file=str(path / WEIGHTS), config=CONFIG)
+        raise BundleError("bundle_weights_shape", file=f"{where}/{WEIGHTS}", config=CONFIG)
     if not all(torch.isfinite(v).all() for v in state.values()):
-        raise BundleError("bundle_weights_nan", file=str(path / WEIGHTS))
+        raise BundleError("bundle_weights_nan", file=f"{where}/{WEIGHTS}")
     model.load_state_dict(state)
     model.eval()
-    extras = {}
-    for fname in EXTRAS:
-        if fname in blobs:
-            if len(blobs[fname]) > MAX_EXTRA_BYTES:
-                raise BundleError("bundle_extra_too_big", file=str(path / fname))
-            extras[fname] = _parse_json(blobs[fname], path / fname)
-    _check_extras(extras, cfg, path)
-    return Bundle(str(cfg.get("name") or path.name), path, cfg, vocab, model, metrics, extras)
+    extras = {f: _parse_json(blobs[f], f"{where}/{f}") for f in EXTRAS if f in cfg["files"]}
+    _check_extras(extras, cfg, where)
+    name = cfg.get("name")  # shown on pages and in file names: only what _NAME allows, else the folder's name
+    return Bundle(name if isinstance(name, str) and _NAME.match(name) else default_name, path, cfg, vocab, model,
+                  metrics, extras)
 
 
-def _check_extras(extras: dict, cfg: dict, path: Path) -> None:
+def _vocab(d: dict, cfg: dict, where: str) -> Vocab:
+    itos = d.get("itos")
+    if not isinstance(itos, list) or not all(isinstance(w, str) for w in itos):
+        raise BundleError("bundle_bad_vocab", file=where)
+    if len(itos) != cfg["vocab_size"]:  # vocab_size is within limits.MAX_VOCAB: checked with the config
+        raise BundleError("bundle_vocab_size", file=where, n=len(itos), config=CONFIG, expected=cfg["vocab_size"])
+    if itos[:2] != [PAD, UNK] or len(set(itos)) != len(itos):
+        raise BundleError("bundle_bad_vocab", file=where)  # it must start with <pad>, <unk> and repeat no token
+    return Vocab(itos, lemmatize=d.get("lemmatize") is True)
+
+
+def _check_extras(extras: dict, cfg: dict, where: str) -> None:
     """The optional indexes must be what the memory-path and neuron pages can show, for this model's hidden size:
     an uploaded .zip may carry anything, and a page must not fail on it later."""
     for fname, check, width in (("pca.json", pca_from_dict, lambda x: x["components"].shape[1]),
@@ -233,26 +293,32 @@ def _check_extras(extras: dict, cfg: dict, path: Path) -> None:
             if width(check(extras[fname])) != cfg["hidden_dim"]:
                 raise ValueError(f"it is not for a hidden size of {cfg['hidden_dim']}")
         except ValueError:
-            raise BundleError("bundle_bad_index", file=str(path / fname)) from None
+            raise BundleError("bundle_bad_index", file=f"{where}/{fname}") from None
 
 
 def list_bundles() -> list[dict]:
-    """One summary per shipped bundle, from config and metrics card only; a broken one reports its error."""
+    """One summary per shipped bundle, from config and metrics card only; a broken one reports its error. Numbers
+    from a card are numbers or None (a card may hold anything)."""
     rows = []
     for name in shipped_names():
         path = models_dir() / name
         try:
             cfg, metrics = read_config(path), _read_json(path / METRICS)
+            base = metrics.get("baseline")
             rows.append({"name": name, "lang": cfg["lang"], "cell": cfg["cell"],
-                         "test_accuracy": metrics.get("test_accuracy"), "val_accuracy": metrics.get("val_accuracy"),
-                         "baseline_test_accuracy": metrics.get("baseline", {}).get("test_accuracy"),
-                         "vocab_size": cfg["vocab_size"]})
+                         "test_accuracy": _number(metrics.get("test_accuracy")),
+                         "val_accuracy": _number(metrics.get("val_accuracy")),
+                         "baseline_test_accuracy": _number(base.get("test_accuracy")) if isinstance(base, dict)
+                         else None, "vocab_size": cfg["vocab_size"]})
         except BundleError as e:
             rows.append({"name": name, "lang": None, "cell": None, "test_accuracy": None, "error": str(e)})
     return rows
 
 
-MAX_ZIP_BYTES = 30 * 1024 * 1024  # uncompressed; a shipped-size bundle is ~5 MB
+def _number(v) -> float | None:
+    import math
+
+    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) else None
 
 
 def bundle_zip(b: Bundle) -> bytes:
@@ -272,33 +338,82 @@ def bundle_zip(b: Bundle) -> bytes:
     return buf.getvalue()
 
 
-def load_zip(data: bytes) -> Bundle:
-    """Load a bundle from .zip bytes (an upload). Only the four bundle files are read, with sizes capped, paths
-    checked and nothing executed; any problem is a BundleError."""
+def _zip_entry_count(data: bytes) -> int | None:
+    """The entry count in a zip's end-of-central-directory record, read before zipfile builds one object per
+    entry; None when there is no plain (non-zip64) record: our bundles never need zip64."""
+    import struct
+
+    i = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if i < 0 or len(data) < i + 22 or data.rfind(b"PK\x06\x07", max(0, i - 20), i) >= 0:
+        return None
+    count = struct.unpack("<H", data[i + 10:i + 12])[0]
+    return None if count == 0xFFFF else count
+
+
+def load_zip(data: bytes, filename: str = "upload.zip") -> Bundle:
+    """Load a bundle from .zip bytes (an upload, called `filename` in messages). Only the bundle files are read,
+    each inflated in chunks against its own size limit and a running total (a header's declared size is never
+    trusted), with paths ignored and nothing executed; any problem is a BundleError."""
     import io
-    import tempfile
     import zipfile
 
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise BundleError("zip_not_zip")
+    where = _display(filename)
+    if len(data) > limits.MAX_ZIP_BYTES or not zipfile.is_zipfile(io.BytesIO(data)):
+        raise BundleError("upload_not_zip", file=where)
+    n = _zip_entry_count(data)
+    if n is None or n > limits.MAX_ZIP_ENTRIES:
+        raise BundleError("upload_too_many_entries", file=where)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            infos = [i for i in z.infolist() if not i.is_dir()]
-            wanted = {CONFIG, WEIGHTS, VOCAB, METRICS}
-            by_name = {Path(i.filename).name: i for i in infos if Path(i.filename).name in wanted | set(EXTRAS)}
-            if not wanted <= set(by_name):
-                missing = ", ".join(sorted(wanted - set(by_name)))
-                raise BundleError("zip_not_bundle", missing=missing)
-            if sum(i.file_size for i in by_name.values()) > MAX_ZIP_BYTES:
-                raise BundleError("zip_too_big")
-            with tempfile.TemporaryDirectory() as tmp:
-                folder = Path(tmp) / "bundle"
-                folder.mkdir()
-                for fname, info in by_name.items():  # written under our own names: no path in the zip is used
-                    (folder / fname).write_bytes(z.read(info))
-                b = load_model(folder)
-    except zipfile.BadZipFile:
-        raise BundleError("zip_damaged") from None
+            blobs = _read_members(z, where)
+    except BundleError:
+        raise
+    except Exception:  # noqa: BLE001 -- BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ...
+        raise BundleError("upload_damaged", file=where) from None
+    cfg = _check_config(_parse_json(blobs[CONFIG], f"{where}/{CONFIG}"), f"{where}/{CONFIG}")
+    missing = sorted(set(cfg["files"]) - set(blobs))
+    if missing:
+        raise BundleError("upload_missing_listed", file=where, missing=", ".join(missing), config=CONFIG)
+    b = _from_blobs(blobs, cfg, where, "uploaded", None)
     b.name = safe_name(b.config.get("name"), "uploaded")  # the zip's config is the uploader's text
-    b.path = None
     return b
+
+
+def _display(filename) -> str:
+    """An uploaded file's name as messages may show it: printable, short."""
+    s = "".join(ch if ch.isprintable() else "?" for ch in str(filename))[:80]
+    return s or "upload.zip"
+
+
+def _read_members(z, where: str) -> dict:
+    import zipfile
+
+    wanted = {CONFIG, WEIGHTS, VOCAB, METRICS}
+    by_name: dict = {}
+    for info in z.infolist():
+        fname = info.filename.replace("\\", "/").rsplit("/", 1)[-1]
+        if info.is_dir() or fname not in wanted | set(EXTRAS):
+            continue
+        if fname in by_name:
+            raise BundleError("upload_duplicate", file=where, name=fname)
+        by_name[fname] = info
+    if not wanted <= set(by_name):
+        raise BundleError("upload_not_bundle", file=where, missing=", ".join(sorted(wanted - set(by_name))))
+    blobs, total = {}, 0
+    for fname, info in by_name.items():
+        if info.flag_bits & 0x1:
+            raise BundleError("upload_encrypted", file=f"{where}/{fname}")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise BundleError("upload_compression", file=f"{where}/{fname}")
+        cap, chunks = limits.MAX_FILE_BYTES[fname], []
+        with z.open(info) as f:  # inflate in chunks: the declared size may lie (B1: "100 bytes" that were 1 GB)
+            size = 0
+            while chunk := f.read(64 * 1024):
+                size += len(chunk)
+                total += len(chunk)
+                if size > cap or total > limits.MAX_ZIP_BYTES:
+                    raise BundleError("upload_too_big", file=f"{where}/{fname}", kb=cap // 1024,
+                                      mb=limits.MAX_ZIP_BYTES // 2**20)
+                chunks.append(chunk)
+        blobs[fname] = b"".join(chunks)
+    return blobs

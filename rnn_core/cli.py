@@ -295,7 +295,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _one_line(message: str) -> str:
+    """An error as one printable line: a file or a CSV header may carry newlines and terminal escape codes."""
+    return "".join(ch if ch.isprintable() else " " for ch in str(message)).strip()[:2000]
+
+
 def main(argv=None) -> int:
+    """Run a command. Whatever happens, the user reads one line, never a traceback: exit 2 for a problem with
+    their input (or a file that would not fit in memory), 1 for a failure of ours."""
     try:
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)
@@ -305,9 +312,16 @@ def main(argv=None) -> int:
         args.argv = list(sys.argv[1:] if argv is None else argv)  # for the command a metrics card records
         args.fn(args)
     except RnnLensError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {_one_line(e)}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("error: out of memory (is a file or a size far larger than a model of this app needs?)",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # noqa: BLE001 -- a bug of ours still gets one line, with its type for the report
+        print(f"error: unexpected {type(e).__name__}: {_one_line(e)}", file=sys.stderr)
+        return 1
     return 0

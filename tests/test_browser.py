@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from rnn_core.bench import APP
-from rnn_core.bench.browser import CHROMIUM, MEMORY_CHART, Server, launch
+from bench import APP
+from bench.browser import CHROMIUM, MEMORY_CHART, Server, launch
 from rnn_core.i18n import t
 
 try:

@@ -103,3 +103,12 @@ def test_retraining_into_a_folder_drops_stale_extras(tmp_path):
     make_bundle(tmp_path / "b", cell="gru")  # a new model saved into the same folder, without extras
     b = load_model(path)
     assert b.cell == "gru" and b.extras == {} and not (path / "pca.json").exists()
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_the_size_limits_count_parameters_as_the_model_has_them(cell):
+    from rnn_core.limits import n_params
+    from rnn_core.model import SentimentRNN
+
+    m = SentimentRNN(321, cell, emb_dim=12, hidden_dim=7)
+    assert n_params(cell, 321, 12, 7) == sum(p.numel() for p in m.parameters())

@@ -9,7 +9,7 @@ import pytest
 import torch
 from conftest import Evil
 
-from rnn_core import jobs
+from app_pages import jobs
 from rnn_core.bundle import bundle_zip, load_model, load_zip
 from rnn_core.data import Dataset
 from rnn_core.errors import BundleError, InputError
@@ -29,8 +29,8 @@ SMALL = TrainConfig(cell="gru", emb_dim=8, hidden_dim=8, epochs=8, batch_size=16
 def test_job_trains_with_one_thread_and_reports_progress(monkeypatch):
     seen = []
     job = jobs.TrainingJob(separable(), SMALL, "t1")
-    original = job._progress
-    monkeypatch.setattr(job, "_progress", lambda ev: (seen.append(torch.get_num_threads()), original(ev)))
+    original = job.progress
+    monkeypatch.setattr(job, "progress", lambda ev: (seen.append(torch.get_num_threads()), original(ev)))
     job.start().wait(60)
     assert job.done and job.error is None and job.bundle is not None
     assert seen and set(seen) == {1}
@@ -65,17 +65,80 @@ def test_stop_keeps_the_best_weights():
     assert m["val_accuracy"] == max(e["val_accuracy"] for e in m["history"])
 
 
-def test_server_wide_cap_refuses_extra_runs(monkeypatch):
-    monkeypatch.setattr(jobs, "_slots", jobs.threading.BoundedSemaphore(1))
+def test_one_queue_for_the_server_shows_places_and_refuses_when_full():
+    queue = jobs.HeavyQueue(slots=1, max_waiting=1)
     cfg = TrainConfig(cell="rnn", emb_dim=8, hidden_dim=8, epochs=10_000, batch_size=4, min_count=1,
                       patience=10_000)
-    first = jobs.TrainingJob(separable(), cfg, "a").start()
-    with pytest.raises(InputError, match="training on this server"):
-        jobs.TrainingJob(separable(), cfg, "b").start()
+    first = jobs.TrainingJob(separable(), cfg, "a", queue=queue).start()
+    second = jobs.TrainingJob(separable(), SMALL, "b", queue=queue).start()
+    assert first.status()["state"] == "running" and first.status()["position"] == 0
+    assert second.status()["state"] == "queued" and second.status()["position"] == 1
+    with pytest.raises(jobs.QueueFull, match="busy"):
+        jobs.TrainingJob(separable(), SMALL, "c", queue=queue).start()
+    lab = jobs.Job(lambda progress, should_stop: 42, "lab", queue=queue)  # lab experiments share the queue
+    with pytest.raises(jobs.QueueFull):
+        lab.start()
     first.stop()
-    assert first.wait(60)
-    again = jobs.TrainingJob(separable(), SMALL, "c").start()  # the slot is free again
-    assert again.wait(60) and again.error is None and again.bundle is not None
+    assert first.wait(60) and second.wait(60)  # the one waiting runs as soon as the slot is free
+    assert second.error is None and second.bundle is not None
+    assert lab.start().wait(10) and lab.result == 42 and queue.counts()["running"] == 0
+
+
+def test_a_queued_job_that_is_stopped_leaves_the_queue():
+    queue = jobs.HeavyQueue(slots=1, max_waiting=2)
+    gate = jobs.threading.Event()
+    busy = jobs.Job(lambda progress, should_stop: gate.wait(30), "busy", queue=queue).start()
+    waiting = jobs.Job(lambda progress, should_stop: 1 / 0, "never", queue=queue).start()
+    waiting.stop()
+    assert waiting.wait(5) and waiting.result is None and waiting.error is None
+    assert queue.position(waiting) is None
+    gate.set()
+    assert busy.wait(10) and busy.result is True
+
+
+def test_jobs_stop_and_models_go_when_their_session_ends(monkeypatch):
+    from app_pages import sessions
+
+    monkeypatch.setattr(sessions, "GRACE_SECONDS", 10)
+    queue = jobs.HeavyQueue(slots=2, max_waiting=0)
+    work = jobs.Job(lambda progress, should_stop: [time.sleep(0.02) for _ in range(3000) if not should_stop()],
+                    "exp", session_id="tab-1", queue=queue).start()
+    sessions.add_model(load_model(make_bundle_dir()), "tab-1")
+    other = jobs.Job(lambda progress, should_stop: "fine", "other", session_id="tab-2", queue=queue).start()
+    connected = {"tab-1": False, "tab-2": True}
+    connected = lambda key, known=connected: known.get(key, True)  # noqa: E731 -- other tests' sessions stay
+    assert sessions.sweep(connected, now=1000.0) == []  # just disconnected: within the grace (a reload)
+    assert work.running and sessions.models("tab-1")
+    assert sessions.sweep(connected, now=1011.0) == ["tab-1"]
+    assert work.wait(10) and not sessions.models("tab-1") and other.wait(10) and other.result == "fine"
+
+
+def test_session_models_are_capped_in_count_and_bytes(monkeypatch, tmp_path):
+    from conftest import make_bundle
+
+    from app_pages import sessions
+
+    bundles = [load_model(make_bundle(tmp_path / f"m{i}", hidden=16)) for i in range(5)]
+    sid = "capped"
+    for b in bundles[:sessions.MAX_SESSION_MODELS]:
+        assert sessions.add_model(b, sid) == []
+    assert sessions.add_model(bundles[-1], sid) == ["m0"]  # the oldest goes first
+    assert list(sessions.models(sid)) == ["m1", "m2", "m4"]
+    monkeypatch.setattr(sessions, "MAX_SESSION_BYTES", bundles[0].nbytes * 2 + 1)
+    assert sessions.add_model(bundles[0], sid) == ["m1", "m2"]  # two fit in the byte cap
+    monkeypatch.setattr(sessions, "MAX_SESSION_BYTES", bundles[0].nbytes // 2)
+    with pytest.raises(InputError, match="MB"):
+        sessions.add_model(bundles[3], sid)
+    sessions.release(sid)
+
+
+def make_bundle_dir():
+    import tempfile
+    from pathlib import Path
+
+    from conftest import make_bundle
+
+    return make_bundle(Path(tempfile.mkdtemp()) / "sess")
 
 
 def test_one_class_or_too_few_rows_are_refused():
@@ -154,3 +217,21 @@ def test_an_uploaded_model_gets_a_safe_name(trained, models_root, monkeypatch, n
         f["zipped/config.json"] = json.dumps(cfg).encode()
 
     assert load_zip(_rezip(bundle_zip(trained), rename)).name == expected
+
+
+def test_the_gradient_lab_shares_the_queue_and_says_when_it_is_full(app, monkeypatch):
+    """Lab experiments take a slot of the same server-wide queue as trainings; a full queue is a message."""
+    monkeypatch.setattr(jobs, "QUEUE", jobs.HeavyQueue(slots=1, max_waiting=0))
+    gate = jobs.threading.Event()
+    busy = jobs.Job(lambda progress, should_stop: gate.wait(60), "someone else's training").start()
+    try:
+        at = app()
+        at.switch_page("app_pages/gradients.py").run()
+        at.button[1].click().run()  # the exploding-gradient experiment
+        assert not at.exception and any("busy" in e.value for e in at.error), [e.value for e in at.error]
+        assert not at.get("plotly_chart")[3:]  # no experiment ran
+    finally:
+        gate.set()
+        busy.wait(10)
+    at.button[1].click().run()  # the slot is free again
+    assert not at.exception and not at.error and any("Largest gradient norm" in c.value for c in at.caption)

@@ -187,7 +187,7 @@ def test_the_scanner_catches_leaks():
 
 def test_russian_training_run_shows_no_english(app, monkeypatch):
     """The training page after a run (result, curves, confusion matrix) in the Russian UI."""
-    from rnn_core import jobs
+    from app_pages import jobs
 
     monkeypatch.setattr(jobs, "MAX_SECONDS", 30)
     at = app(ui="RU")

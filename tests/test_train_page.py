@@ -1,7 +1,7 @@
 """The training page through AppTest: a tiny run on an uploaded CSV, bad uploads, a bundle round trip."""
 import pytest
 
-from rnn_core import jobs
+from app_pages import jobs
 from rnn_core.bundle import bundle_zip
 from rnn_core.data import Dataset
 from rnn_core.i18n import t

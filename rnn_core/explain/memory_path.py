@@ -12,10 +12,9 @@ import numpy as np
 
 from ..errors import InputError
 from ..model import SentimentRNN
+from ..schemas import PCA_FORMAT, pca_from_dict, pca_to_dict  # noqa: F401 -- re-exported
 from ..text import MAX_LEN, Vocab
 from ..trace import Trace, trace
-
-PCA_FORMAT = "rnn-lens-pca/1"
 
 
 def fit_pca(H: np.ndarray, n_components: int = 2) -> dict:
@@ -94,36 +93,6 @@ def memory_path(tr: Trace, pca: dict, state: str = "h") -> dict:
     """One sentence's path in the PCA plane: {"tokens", "xy" (T,2), "prefix_p" (T,), "label", "p"}."""
     return {"tokens": list(tr.tokens), "xy": project(pca, states_of(tr, state)), "prefix_p": np.asarray(tr.prefix_p),
             "label": tr.label, "p": tr.p}
-
-
-def pca_to_dict(pca: dict) -> dict:
-    """A JSON-ready dict (lists of floats): 2 × hidden + hidden + 2 numbers, a few KB for 128 units."""
-    d = {"format": PCA_FORMAT, "mean": np.asarray(pca["mean"]).tolist(),
-         "components": np.asarray(pca["components"]).tolist(),
-         "explained_variance_ratio": np.asarray(pca["explained_variance_ratio"]).tolist()}
-    if "fitted_on" in pca:
-        d["fitted_on"] = pca["fitted_on"]
-    return d
-
-
-def pca_from_dict(d) -> dict:
-    """Inverse of pca_to_dict; raises ValueError on anything that is not a consistent PCA dict."""
-    if not isinstance(d, dict) or d.get("format") != PCA_FORMAT:
-        raise ValueError(f"a stored PCA must be an object with format {PCA_FORMAT!r}")
-    try:
-        mean = np.asarray(d["mean"], dtype=np.float64)
-        comps = np.asarray(d["components"], dtype=np.float64)
-        ratio = np.asarray(d["explained_variance_ratio"], dtype=np.float64)
-    except (KeyError, TypeError, ValueError) as e:
-        raise ValueError(f"a stored PCA is missing or has malformed arrays ({e})") from None
-    if mean.ndim != 1 or comps.ndim != 2 or comps.shape[1] != len(mean) or ratio.shape != (len(comps),):
-        raise ValueError("a stored PCA has arrays of inconsistent shapes")
-    if not (np.isfinite(mean).all() and np.isfinite(comps).all() and np.isfinite(ratio).all()):
-        raise ValueError("a stored PCA contains NaN or infinite values")
-    out = {"mean": mean, "components": comps, "explained_variance_ratio": ratio}
-    if isinstance(d.get("fitted_on"), dict):
-        out["fitted_on"] = d["fitted_on"]
-    return out
 
 
 def pca_to_json(pca: dict) -> str:

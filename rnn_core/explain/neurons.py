@@ -13,12 +13,10 @@ import numpy as np
 
 from ..errors import InputError
 from ..model import SentimentRNN
+from ..schemas import INDEX_FORMAT, SIGNS, index_from_dict
 from ..text import MAX_LEN, Vocab
 from ..trace import Trace
 from .memory_path import collect_traces, states_of
-
-INDEX_FORMAT = "rnn-lens-neurons/1"
-SIGNS = ("pos", "neg")
 
 
 def build_neuron_index(model: SentimentRNN, vocab: Vocab, texts: Sequence[str], n_texts: int = 2000, k: int = 8,
@@ -86,21 +84,3 @@ def index_from_json(s: str) -> dict:
     except json.JSONDecodeError as e:
         raise ValueError(f"neuron index is not valid JSON ({e})") from None
     return index_from_dict(d)
-
-
-def index_from_dict(d) -> dict:
-    """`d` itself if it is a neuron index the inspector can show (the bundle loader checks uploads with it);
-    raises ValueError otherwise."""
-    if not isinstance(d, dict) or d.get("format") != INDEX_FORMAT:
-        raise ValueError(f"neuron index must be an object with format {INDEX_FORMAT!r}")
-    units = d.get("units")
-    if not isinstance(units, list) or len(units) != d.get("n_units"):
-        raise ValueError("neuron index must list one entry per unit")
-    for u in units:
-        if not isinstance(u, dict) or not all(isinstance(u.get(s), list) for s in SIGNS):
-            raise ValueError("every unit needs 'pos' and 'neg' lists")
-        for c in u["pos"] + u["neg"]:
-            if not (isinstance(c, dict) and isinstance(c.get("word"), str) and isinstance(c.get("left"), list)
-                    and isinstance(c.get("right"), list) and isinstance(c.get("activation"), int | float)):
-                raise ValueError("every context needs 'left', 'word', 'right' and a numeric 'activation'")
-    return d

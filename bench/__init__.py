@@ -1,4 +1,4 @@
-"""python -m rnn_core.bench: how fast and how big RNN Lens is on this machine (issue #7).
+"""python -m bench: how fast and how big RNN Lens is on this machine (issue #7).
 
 A measurement, not a test: it prints what it measured next to the targets and always exits 0. The parts:
 
@@ -25,12 +25,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..bundle import Bundle, load_model, models_dir, save_bundle
-from ..model import CELLS, SentimentRNN, pad_batch
-from ..text import PAD, UNK, Vocab
-from ..trace import trace
+from rnn_core.bundle import Bundle, load_model, models_dir, save_bundle
+from rnn_core.model import CELLS, SentimentRNN, pad_batch
+from rnn_core.text import PAD, UNK, Vocab
+from rnn_core.trace import trace
 
-REPO = Path(__file__).resolve().parent.parent.parent
+REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "app.py"
 MINIMAL_APP = REPO / "bench" / "minimal_app.py"
 SHIPPED = [f"{lang}-{cell}" for lang in ("en", "ru") for cell in CELLS]
@@ -91,7 +91,7 @@ def seed_vocab(lang: str, size: int, lemmatize: bool) -> Vocab:
 def make_seed_models(root: Path, vocab_size: int = 10_000, emb: int = 100, hidden: int = 128) -> Path:
     """Six random bundles of the seed's sizes under root, named like the shipped ones. Speed and memory depend on
     the sizes, not on what the weights learned, so these stand in until the trained models exist."""
-    from ..recipes import SHIPPED as RECIPES  # lemmatize and max_len as the shipped recipe says
+    from rnn_core.recipes import SHIPPED as RECIPES  # lemmatize and max_len as the shipped recipe says
 
     for i, name in enumerate(SHIPPED):
         lang, cell = name.split("-")
@@ -156,7 +156,7 @@ def figure_json(fig: dict) -> str:
 
 def measure_figure(bundles: dict[str, Bundle], text: str = SENTENCE_50) -> dict:
     """Bytes (UTF-8) of memory_animation as compact JSON vs raw_matrix_bytes, per cell."""
-    from ..figures.memory import memory_animation, raw_matrix_bytes
+    from rnn_core.figures.memory import memory_animation, raw_matrix_bytes
 
     out = {"figure_bytes": {}, "raw_matrix_bytes": {}, "figure_raw_ratio": {}}
     for cell, b in bundles.items():

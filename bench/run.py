@@ -14,8 +14,9 @@ from pathlib import Path
 
 import torch
 
-from ..bundle import load_model, models_dir
-from ..model import CELLS
+from rnn_core.bundle import load_model, models_dir
+from rnn_core.model import CELLS
+
 from . import (
     APP,
     MINIMAL_APP,
@@ -195,7 +196,7 @@ def load_rows(ld: dict) -> list[tuple]:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m rnn_core.bench", description=sys.modules[__package__].__doc__,
+    p = argparse.ArgumentParser(prog="python -m bench", description=sys.modules[__package__].__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--json", action="store_true", help="print exactly one JSON object instead of the table")
     p.add_argument("--load", type=int, nargs="?", const=10, default=None, metavar="N",

@@ -20,8 +20,9 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
-from ..i18n import t
-from ..text import detect_lang
+from rnn_core.i18n import t
+from rnn_core.text import detect_lang
+
 from . import REPO, pct
 
 CHROMIUM = "/usr/bin/chromium"
@@ -67,8 +68,9 @@ class Server:
     `env` adds to (or, with None values, removes from) this process's environment. Used by the bench, the browser
     test and scripts/screenshot.py."""
 
-    def __init__(self, script: Path, env: dict | None = None):
+    def __init__(self, script: Path, env: dict | None = None, prefix: list[str] | None = None):
         self.script = Path(script)
+        self.prefix = list(prefix or [])  # e.g. ["taskset", "-c", "0"]: pin the server to one core
         self.env = {k: v for k, v in {**os.environ, **(env or {})}.items() if v is not None}
         self.proc = None
         self.port = free_port()
@@ -76,7 +78,7 @@ class Server:
 
     def start(self) -> Server:
         self.log = tempfile.TemporaryFile()
-        cmd = [sys.executable, "-m", "streamlit", "run", str(self.script), "--server.headless", "true",
+        cmd = [*self.prefix, sys.executable, "-m", "streamlit", "run", str(self.script), "--server.headless", "true",
                "--server.address", "127.0.0.1", "--server.port", str(self.port), "--browser.gatherUsageStats",
                "false", "--server.fileWatcherType", "none"]  # no watcher: nothing to reload, less CPU on 2 cores
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
@@ -221,7 +223,7 @@ def load_texts(n: int, phase: int) -> list[str]:
 
 def expected(text: str) -> dict:
     """What `python -m rnn_core predict --model {lang}-lstm --json TEXT` prints (run in-process, same code path)."""
-    from ..cli import main
+    from rnn_core.cli import main
 
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):

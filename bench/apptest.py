@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from ..bundle import load_model
-from ..figures.memory import raw_matrix_bytes
-from ..text import detect_lang
-from ..trace import trace
+from rnn_core.bundle import load_model
+from rnn_core.figures.memory import raw_matrix_bytes
+from rnn_core.text import detect_lang
+from rnn_core.trace import trace
+
 from . import APP, REPO, SENTENCE_50, pct, time_ms
 
 
