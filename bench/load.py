@@ -112,9 +112,9 @@ class User:
 
         cs = ClientState()
         cs.query_string = query
-        cs.page_script_hash = self.page_hash
-        if not self.page_hash:  # the first run: ask for the main page by its URL path
-            cs.page_name = MAIN_PAGE
+        # The page by its URL path, on every run: the hash the session reports is the entry script's, and sent back
+        # it would select the default page (the lesson).
+        cs.page_name = MAIN_PAGE
         for key, value in (widgets or {}).items():
             w = cs.widget_states.widgets.add()
             w.id = self.ids[key]

@@ -296,7 +296,7 @@ def test_navigation_titles_fit_the_sidebar(tab, ui):
     page.goto(f"/?ui={ui}")
     nav = page.locator('[data-testid="stSidebarNav"] a')
     expect(nav.first).to_be_visible()
-    assert nav.count() == 7
-    expect(nav.nth(5)).to_contain_text(t("nav_gradients", ui.lower()))
+    assert nav.count() == 9
+    expect(nav.nth(7)).to_contain_text(t("nav_gradients", ui.lower()))
     assert page.evaluate(NAV_CUT) == []
     assert_clean(tab)
