@@ -6,17 +6,6 @@ import pytest
 from rnn_core.i18n import t
 
 
-@pytest.fixture
-def app(app):
-    """The main page, "Sentiment & memory" (the lesson is the app's default page)."""
-    def make(**params):
-        at = app(**params)
-        at.switch_page("app_pages/memory.py")
-        return at.run()
-
-    return make
-
-
 def memory_spec(at):
     charts = at.get("plotly_chart")
     assert charts, "no chart on the page"

@@ -144,7 +144,7 @@ def step_words(at) -> int:
 @pytest.mark.parametrize("ui", ["EN", "RU"])
 @pytest.mark.parametrize("step", range(1, len(lesson.STEPS) + 1))
 def test_each_lesson_step_renders(app, ui, step):
-    at = app(step=str(step), ui=ui, cell="GRU" if step == 4 else "LSTM")
+    at = app(None, step=str(step), ui=ui, cell="GRU" if step == 4 else "LSTM")
     lang, name = ui.lower(), lesson.STEPS[step - 1]
     assert not at.exception
     assert at.title[0].value == t("page_lesson", lang)
@@ -157,7 +157,7 @@ def test_each_lesson_step_renders(app, ui, step):
 
 
 def test_next_and_back_walk_the_lesson_and_the_url_keeps_the_step(app):
-    at = app()
+    at = app(None)  # the app's default page is the lesson
     assert at.subheader[0].value == t("lesson_title_words", "en")
     for k in range(1, len(lesson.STEPS)):
         at.button(key="next_bottom").click().run()
@@ -170,22 +170,21 @@ def test_next_and_back_walk_the_lesson_and_the_url_keeps_the_step(app):
 
 
 def test_a_plain_rnn_is_shown_the_gates_of_an_lstm(app):
-    at = app(step=str(lesson.STEPS.index("gates") + 1), cell="RNN")
+    at = app("lesson", step=str(lesson.STEPS.index("gates") + 1), cell="RNN")
     assert not at.exception
     assert any("LSTM" in m.value for m in at.main.markdown)
     assert len(at.get("plotly_chart")) == 1
 
 
 def test_typed_markdown_stays_text_in_the_lesson(app):
-    at = app(text="**bold** [x](http://e.com) good", step="1")
+    at = app("lesson", text="**bold** [x](http://e.com) good", step="1")
     assert not at.exception
     prose = " ".join(m.value for m in at.main.markdown)
     assert "[x](" not in prose and "**bold**" not in prose
 
 
 def test_whatif_page_offers_edits_and_draws_both_runs(app):
-    at = app(text="the movie is good")
-    at.switch_page("app_pages/whatif.py").run()
+    at = app("whatif", text="the movie is good")
     assert not at.exception
     assert at.text_input(key="whatif_text").value == "the movie is bad"
     chart = at.get("plotly_chart")[0]
@@ -202,7 +201,7 @@ def test_whatif_page_offers_edits_and_draws_both_runs(app):
 def test_choosing_a_word_frames_it_and_opens_its_step(app):
     import json
 
-    at = app(step=str(lesson.STEPS.index("memory") + 1), text="the film is good but boring")
+    at = app("lesson", step=str(lesson.STEPS.index("memory") + 1), text="the film is good but boring")
     at.button_group(key="lesson_word").set_value(2).run()
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert [s["x0"] for s in spec["layout"]["shapes"] if s["type"] == "rect"] == [1.5]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import cells
-from ..i18n import t
+from ..i18n import plotly_separators, t
 from ..model import CELL_NAMES
 from ..trace import Trace
 from . import palette
@@ -37,7 +37,8 @@ def _half_line() -> dict:
 
 def _base(height: int, ticks: list[str], lang: str) -> dict:
     return {"height": max(MIN_HEIGHT, height), "margin": {"l": 56, "r": 16, "t": 36, "b": 40},
-            "xaxis": _xaxis(ticks, lang), "showlegend": False, "hovermode": "closest"}
+            "xaxis": _xaxis(ticks, lang), "showlegend": False, "hovermode": "closest",
+            "separators": plotly_separators(lang)}
 
 
 def embedding_figure(tr: Trace, lang: str = "en", highlight: int | None = None) -> dict:
@@ -102,7 +103,7 @@ def gate_lines_figure(tr: Trace, summary: dict, lang: str = "en", highlight: int
         data.append({"type": "scatter", "x": x, "y": _r(summary["keep"]), "mode": "lines",
                      "name": t("lesson_fig_keep", lang, sym=sym),
                      "line": {"color": palette.GATE_COLORS[summary["memory_gate"]], "dash": "dot"},
-                     "hovertemplate": f"{sym} > 0.5: %{{y:.0%}}<extra></extra>"})
+                     "hovertemplate": t("lesson_fig_keep", lang, sym=sym) + ": %{y:.0%}<extra></extra>"})
     layout = _base(300, ticks, lang)
     layout.update({"showlegend": True, "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
                    "yaxis": {"range": [FLOOR, 1.04], "tickvals": [0, 0.5, 1], "fixedrange": True,
