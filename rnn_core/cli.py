@@ -292,6 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--ablate-lemmatize", action="store_true",
                    help="with --lang ru: also train without (or with) lemmas and record both in the card")
     s.set_defaults(fn=cmd_train)
+    from .explain.commands import add_parser as add_explain
+
+    add_explain(sub)
     return p
 
 

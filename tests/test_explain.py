@@ -9,7 +9,7 @@ from torch.nn import functional as F
 
 from rnn_core.bundle import load_model
 from rnn_core.explain.attribution import occlusion, word_importance
-from rnn_core.explain.gradients import (
+from rnn_core.explain.experiments import (
     N_SPECIAL,
     A,
     B,
@@ -18,8 +18,8 @@ from rnn_core.explain.gradients import (
     long_range_experiment,
     long_range_sweep,
     set_memory_gate_bias,
-    step_gradient_norms,
 )
+from rnn_core.explain.gradients import step_gradient_norms
 from rnn_core.explain.memory_path import (
     collect_states,
     fit_model_pca,
@@ -134,7 +134,7 @@ def test_memory_gate_bias_sets_forget_and_update_gates_only():
     assert torch.equal(before, m.rnn.bias_ih_l0)
 
 
-SMALL = {"steps": 6, "n_test": 40, "n_grad": 2, "batch_size": 8, "emb_dim": 4, "hidden_dim": 8, "time_budget_s": 30}
+SMALL = {"steps": 6, "n_test": 40, "n_grad": 2, "batch_size": 8, "emb_dim": 4, "hidden_dim": 8}
 
 
 def test_long_range_experiment_is_deterministic_and_leaves_global_state_alone():
@@ -150,9 +150,9 @@ def test_long_range_experiment_is_deterministic_and_leaves_global_state_alone():
     c = long_range_experiment("lstm", 6, seed=6, **SMALL)
     assert a["test_accuracy"] == b["test_accuracy"]
     np.testing.assert_array_equal(a["loss"], b["loss"])
-    np.testing.assert_array_equal(a["grad_end"], b["grad_end"])
+    np.testing.assert_array_equal(a["jac_end"], b["jac_end"])
     assert not np.array_equal(a["loss"], c["loss"])
-    for key in ("grad_init", "grad_end", "grad_logit_init", "grad_logit_end", "distance"):
+    for key in ("jac_init", "jac_end", "distance"):
         assert a[key].shape == (6,)
     assert a["steps_done"] == len(a["loss"]) <= 6 and 0 <= a["test_accuracy"] <= 1
     assert events[-1]["kind"] == "done" and any(e["kind"] == "step" for e in events)
@@ -167,7 +167,7 @@ def test_long_range_sweep_collects_every_cell_length_and_seed():
     assert [r["seed"] for r in s["runs"][:2]] == [0, 1] and s["runs"][0]["settings"]["seed"] == 0
     assert [e["index"] for e in events if e["kind"] == "run"] == list(range(8))
     stopped = long_range_sweep(("rnn",), (3, 4), should_stop=lambda: True, **SMALL)
-    assert stopped["runs"] == [] and stopped["accuracy"]["rnn"] == []
+    assert stopped["runs"] == [] and stopped["accuracy"]["rnn"] == [] and not stopped["complete"]
 
 
 def test_exploding_logs_the_norm_before_clipping_and_clipping_bounds_the_step():
@@ -178,14 +178,6 @@ def test_exploding_logs_the_norm_before_clipping_and_clipping_bounds_the_step():
     again = exploding_experiment(clip=1e-3, **kw)
     np.testing.assert_array_equal(clipped["loss"], again["loss"])
     assert clipped["spectral_radius"] > 1
-
-
-def test_exploding_defaults_show_the_contrast():
-    free, clipped = exploding_experiment(clip=None), exploding_experiment(clip=0.25)
-    assert free["max_grad_norm"] > 100 * np.median(free["grad_norm"][:5])  # the norm spikes by orders of magnitude
-    assert free["w_hh_norm"].max() > 5 * clipped["w_hh_norm"].max()  # ... and so do the weights, unclipped
-    assert np.isfinite(clipped["loss"]).all() and clipped["loss"].max() < free["loss"].max()
-    assert clipped["loss"][-30:].mean() < free["loss"][-30:].mean()
 
 
 # --- attribution ---------------------------------------------------------------------------------------------------

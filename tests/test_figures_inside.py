@@ -5,7 +5,8 @@ import numpy as np
 import torch
 
 from rnn_core.explain.attribution import occlusion, word_importance
-from rnn_core.explain.gradients import exploding_experiment, step_gradient_norms
+from rnn_core.explain.experiments import exploding_experiment
+from rnn_core.explain.gradients import sentence_jacobians
 from rnn_core.explain.memory_path import fit_pca, memory_path
 from rnn_core.explain.neurons import unit_activation
 from rnn_core.figures import inside
@@ -25,22 +26,33 @@ def _model(cell, seed=0):
     return SentimentRNN(len(VOCAB), cell, 6, 8).eval()
 
 
-def test_gradient_norms_figure_has_one_log_line_per_cell():
+def test_jacobian_figure_has_a_trained_and_an_untrained_line_per_cell():
     ids = [2, 3, 4, 5, 6, 2]
-    results = {c: step_gradient_norms(_model(c), ids) for c in CELLS}
-    fig = _json(inside.gradient_norms_figure(results))
-    assert [t["name"] for t in fig["data"]] == ["RNN", "LSTM", "GRU"]
-    assert fig["layout"]["yaxis"]["type"] == "log"
-    assert fig["data"][0]["x"] == [5, 4, 3, 2, 1, 0]
-    np.testing.assert_allclose(fig["data"][1]["y"], results["lstm"]["h_grad_norm"], rtol=1e-5)
-    fig_x = _json(inside.gradient_norms_figure(results, which="x"))
-    np.testing.assert_allclose(fig_x["data"][2]["y"], results["gru"]["x_grad_norm"], rtol=1e-5)
+    reports = {c: sentence_jacobians(_model(c), ids, long_len=9) for c in CELLS}
+    fig = _json(inside.jacobian_figure(reports, "short"))
+    assert [t["name"] for t in fig["data"]] == [f"{c}, {s}" for c in ("RNN", "LSTM", "GRU")
+                                                for s in ("trained", "untrained")]
+    assert [t["line"]["dash"] for t in fig["data"][:2]] == ["solid", "dot"]
+    assert fig["layout"]["yaxis"]["type"] == "log" and fig["data"][0]["x"] == [5, 4, 3, 2, 1, 0]
+    np.testing.assert_allclose(fig["data"][2]["y"], reports["lstm"]["trained"]["short"]["norms"], rtol=1e-5)
+    long = _json(inside.jacobian_figure(reports, "long", lang="ru"))
+    assert len(long["data"][5]["x"]) == 9 and long["layout"]["title"]["text"].endswith("9 слов")
+    np.testing.assert_allclose(long["data"][5]["y"], reports["gru"]["untrained"]["long"]["norms"], rtol=1e-5)
+
+
+def test_step_factor_figure_draws_one_bar_per_step_back():
+    r = sentence_jacobians(_model("gru"), [2, 3, 4, 5], long_len=4)
+    fig = _json(inside.step_factor_figure(r, ["movie", "was", "not"]))
+    assert [t["type"] for t in fig["data"]] == ["bar", "bar"] and fig["data"][0]["x"] == [1, 2, 3]
+    assert fig["layout"]["xaxis"]["ticktext"] == ["movie", "was", "not"]
+    np.testing.assert_allclose(fig["data"][1]["y"], r["untrained"]["factors"], rtol=1e-5)
+    assert "GRU" in fig["layout"]["title"]["text"]
 
 
 def _fake_sweep():
     lengths = [5, 10, 20]
-    runs = [{"cell": c, "length": n, "distance": np.arange(n), "grad_init": np.exp(-np.arange(n)),
-             "grad_end": np.r_[0.0, np.ones(n - 1)]} for c in CELLS for n in lengths]
+    runs = [{"cell": c, "length": n, "distance": np.arange(n), "jac_init": np.exp(-np.arange(n)),
+             "jac_end": np.r_[0.0, np.ones(n - 1)]} for c in CELLS for n in lengths]
     return {"cells": list(CELLS), "lengths": lengths, "runs": runs,
             "accuracy": {"rnn": [1.0, 0.9, 0.5], "lstm": [1.0, 1.0, 1.0], "gru": [1.0, 1.0]}}
 
@@ -51,7 +63,7 @@ def test_long_range_figures():
     assert fig["data"][2]["x"] == [5, 10]  # a sweep stopped early draws what it has
     assert fig["layout"]["xaxis"]["type"] == "log"
     two_seeds = _fake_sweep()
-    two_seeds["runs"] += [dict(r, grad_init=3 * r["grad_init"]) for r in two_seeds["runs"]]
+    two_seeds["runs"] += [dict(r, jac_init=3 * r["jac_init"]) for r in two_seeds["runs"]]
     g2 = _json(inside.long_range_gradient_figure(two_seeds, length=5))
     assert len(g2["data"]) == 3  # seeds are averaged into one line per cell
     np.testing.assert_allclose(g2["data"][0]["y"], 2 * np.exp(-np.arange(5)), rtol=1e-5)
@@ -63,24 +75,29 @@ def test_long_range_figures():
 
 def test_exploding_figure_turns_non_finite_values_into_gaps():
     free = {"init_scale": 5.0, "clip": None, "loss": np.array([0.7, 3.0, np.inf]),
-            "grad_norm": np.array([1.0, 1e6, np.nan]), "diverged_at": 3}
+            "grad_norm": np.array([1.0, 1e6, np.nan]), "used_norm": np.array([1.0, 1e6, np.nan]),
+            "w_hh_norm": np.array([5.0, 6.0, 9.0]), "diverged_at": 3}
     clipped = {"init_scale": 5.0, "clip": 1.0, "loss": np.array([0.7, 0.6, 0.5]),
-               "grad_norm": np.array([1.0, 1e6, 2.0]), "diverged_at": None}
+               "grad_norm": np.array([1.0, 1e6, 2.0]), "used_norm": np.array([1.0, 1.0, 1.0]),
+               "w_hh_norm": np.array([5.0, 5.1, 5.2]), "diverged_at": None}
     fig = _json(inside.exploding_figure([free, clipped]))
     lines = [t for t in fig["data"] if t["mode"] == "lines"]
     markers = [t for t in fig["data"] if t["mode"] == "markers"]
-    assert len(lines) == 4 and len(markers) == 2  # loss + norm per run, an ✕ per panel for the diverged run
+    assert len(lines) == 8 and len(markers) == 3  # 4 lines per run; an ✕ on loss, raw norm and W_hh when diverged
     assert lines[0]["y"] == [0.7, 3.0, None] and markers[0]["x"] == [2]
-    assert fig["layout"]["yaxis"]["type"] == fig["layout"]["yaxis2"]["type"] == "log"
+    assert lines[1]["line"]["dash"] == "dot" and lines[2]["line"]["dash"] == "solid"  # raw vs used by the update
+    assert {fig["layout"]["yaxis" + k]["type"] for k in ("", "2", "3")} == {"log"}
     assert "NaN" not in json.dumps(fig) and "Infinity" not in json.dumps(fig)
 
 
-def test_exploding_figure_of_real_runs_has_a_weights_panel():
+def test_exploding_figure_of_real_runs():
     runs = [exploding_experiment(clip=c, steps=4, length=6) for c in (None, 0.25)]
     fig = _json(inside.exploding_figure(runs))
-    assert len(fig["data"]) == 6 and fig["layout"]["yaxis3"]["type"] == "log"
-    assert [t["name"] for t in fig["data"][::3]] == ["scale 5, no clipping", "scale 5, clip 0.25"]
+    assert len(fig["data"]) == 8 and fig["layout"]["yaxis3"]["type"] == "log"
+    assert [t["name"] for t in fig["data"][::4]] == ["scale 5, no clipping", "scale 5, clip 0.25"]
     np.testing.assert_allclose(fig["data"][1]["y"], runs[0]["grad_norm"], rtol=1e-5)
+    np.testing.assert_allclose(fig["data"][6]["y"], runs[1]["used_norm"], rtol=1e-5)
+    assert max(fig["data"][6]["y"]) <= 0.25 * (1 + 1e-5)
 
 
 def test_word_importance_figure_keeps_every_token_in_order():

@@ -4,7 +4,7 @@ import json
 import pytest
 
 PAGES = {  # page → charts expected with the default cell (LSTM) on tiny bundles that have a PCA and neuron index
-    "gates": 2, "importance": 2, "path": 1, "neurons": 1, "gradients": 1,
+    "gates": 2, "importance": 2, "path": 1, "neurons": 1, "gradients": 5,
 }
 
 
@@ -64,28 +64,30 @@ def test_neuron_inspector_shows_top_contexts(app):
 def test_long_range_and_exploding_experiments_run_from_the_page(app):
     at = app(text="good movie")
     at.switch_page("app_pages/gradients.py").run()
+    # sentence: short and long Jacobians, the chosen cell's factors; long range: the shipped sweep's two charts
+    assert len(at.get("plotly_chart")) == 5
     at.multiselect[0].set_value([5, 10])
-    at.slider[0].set_value(2)
+    at.multiselect[1].set_value([0])
+    at.select_slider[0].set_value(250)
     at.button[0].click().run()
-    assert not at.exception
-    assert len(at.get("plotly_chart")) == 3  # sentence gradients, accuracy by length, gradient by distance
+    assert not at.exception and len(at.get("plotly_chart")) == 5
     at.button[1].click().run()
-    assert not at.exception and len(at.get("plotly_chart")) == 4
-    assert any("Largest gradient norm" in c.value for c in at.caption)
+    assert not at.exception and len(at.get("plotly_chart")) == 6
+    assert any("With clipping at 0.25" in m.value for m in at.markdown)
 
 
 def test_analyses_are_not_redone_on_a_rerun_with_the_same_sentence(app, monkeypatch):
     """Integrated gradients and the gradient norms are memoised per (model, sentence): switching the UI language
     reruns the page but must not recompute them; a new sentence must."""
     import rnn_core.explain.attribution as attribution
-    import rnn_core.explain.gradients as gradients
+    import rnn_core.explain.gradients as gradients  # sentence_jacobians lives here
 
     calls = []
-    for module, fn in ((attribution, "word_importance"), (gradients, "step_gradient_norms")):
+    for module, fn in ((attribution, "word_importance"), (gradients, "sentence_jacobians")):
         real = getattr(module, fn)
         monkeypatch.setattr(module, fn, lambda *a, _real=real, _fn=fn, **k: calls.append(_fn) or _real(*a, **k))
     text = "memo check : good , not boring"  # caches start empty in every test (conftest.fresh_streamlit_caches)
-    for page, fn, per_run in (("importance", "word_importance", 1), ("gradients", "step_gradient_norms", 3)):
+    for page, fn, per_run in (("importance", "word_importance", 1), ("gradients", "sentence_jacobians", 3)):
         at = app(text=text)
         at.switch_page(f"app_pages/{page}.py").run()
         at.segmented_control(key="ui").set_value("RU").run()

@@ -30,6 +30,7 @@ def test_wheel_holds_engine_bundles_locales_and_app_but_no_tests_or_bench(wheel)
         assert f"rnn_core/assets/models/{name}/weights.safetensors" in names
         assert f"rnn_core/assets/models/{name}/config.json" in names
     assert {"rnn_core/locales/en.toml", "rnn_core/locales/ru.toml", "rnn_core/cells.py"} <= set(names)
+    assert "rnn_core/explain/longrange_default.json" in names  # the gradient page shows it without training
     assert {"rnn_lens_app/app.py", "rnn_lens_app/app_pages/memory.py", "rnn_lens_app/.streamlit/config.toml"} <= \
         set(names)
     assert not [n for n in names if n.startswith(("tests/", "bench/", "rnn_core/bench/"))]

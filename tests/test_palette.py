@@ -7,7 +7,7 @@ import torch
 from rnn_core import lesson
 from rnn_core.explain.attribution import word_importance
 from rnn_core.explain.diff import trace_diff
-from rnn_core.explain.gradients import step_gradient_norms
+from rnn_core.explain.gradients import sentence_jacobians, step_gradient_norms
 from rnn_core.explain.memory_path import fit_pca, memory_path
 from rnn_core.explain.neurons import unit_activation
 from rnn_core.explain.readout import contributions, unit_order
@@ -88,7 +88,14 @@ def test_every_figure_uses_the_palette():
     pca = fit_pca(np.random.default_rng(0).normal(size=(40, 8)))
     figs.append(inside.memory_path_figure([memory_path(tr, pca)], pca))
     figs.append(inside.neuron_activation_figure(unit_activation(tr, 0)))
-    figs.append(inside.gradient_norms_figure(norms))
+    from tests.test_figures_inside import _fake_sweep
+
+    reports = {c: sentence_jacobians(model(c), [2, 3, 4, 5, 6], long_len=6) for c in CELLS}
+    figs += [inside.jacobian_figure(reports, "short"), inside.step_factor_figure(reports["gru"], ["a", "b", "c", "d"]),
+             inside.long_range_accuracy_figure(_fake_sweep()), inside.long_range_gradient_figure(_fake_sweep(), 5)]
+    run = {"init_scale": 5.0, "clip": None, "loss": np.array([0.7, 3.0]), "grad_norm": np.array([1.0, 1e6]),
+           "used_norm": np.array([1.0, 1e6]), "w_hh_norm": np.array([5.0, 6.0]), "diverged_at": None}
+    figs.append(inside.exploding_figure([run, dict(run, clip=1.0)]))
     epochs = [{"epoch": 1, "train_loss": 0.7, "val_loss": 0.69, "train_accuracy": 0.5, "val_accuracy": 0.52}]
     figs += [training.training_curves(epochs), training.confusion_matrix({"tn": 5, "fp": 1, "fn": 2, "tp": 4})]
     for fig in figs:

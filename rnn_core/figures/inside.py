@@ -1,4 +1,4 @@
-"""Figures for the "look inside" pages: gradients through time, long-range memory, exploding gradients, word
+"""Figures for the "look inside" pages: the Jacobian product through time, long-range memory, exploding gradients, word
 importance, memory paths and single neurons. Each builder takes the plain data that rnn_core.explain returns and
 gives back a go.Figure; nothing here runs a model.
 
@@ -39,19 +39,40 @@ def _token_axis(tokens: Sequence[str]) -> dict:
             "tickangle": -45}
 
 
-def gradient_norms_figure(results: Mapping[str, dict], which: str = "h", title: str | None = None,
-                          lang: str = "en") -> go.Figure:
-    """‖∂L/∂h_t‖ (which="h") or ‖∂L/∂x_t‖ (which="x") against the distance from the end, one line per cell, log y.
-    `results` maps a cell name to step_gradient_norms' output for the same sentence."""
-    key = {"h": "h_grad_norm", "x": "x_grad_norm"}[which]
+def jacobian_figure(reports: Mapping[str, dict], which: str = "long", lang: str = "en") -> go.Figure:
+    """‖∂h_T/∂h_t‖₂ against the distance from the end, per cell: trained solid, untrained dotted, log y.
+    `reports` maps a cell to sentence_jacobians' output; `which` is "short" (the sentence) or "long"."""
     fig = go.Figure()
-    for cell, r in results.items():
-        fig.add_trace(go.Scatter(x=np.asarray(r["distance"]).tolist(), y=_positive(r[key]), mode="lines+markers",
-                                 name=CELL_NAMES.get(cell, cell), line={"color": CELL_COLORS.get(cell)}))
-    symbol = "h_t" if which == "h" else "x_t"
-    fig.update_layout(**_LAYOUT, title=title or t("fx_grad_title", lang, symbol=symbol),
-                      xaxis_title=t("fx_steps_before_end", lang), yaxis_title=f"‖∂L/∂{symbol}‖ (log)")
+    n = 0
+    for cell, r in reports.items():
+        name, n = CELL_NAMES.get(cell, cell), r[f"n_{which}"]
+        for state, dash in (("trained", "solid"), ("untrained", "dot")):
+            curve = r[state][which]
+            fig.add_trace(go.Scatter(x=np.asarray(curve["distance"]).tolist(), y=_positive(curve["norms"]),
+                                     mode="lines", name=t(f"lab_{state}", lang, cell=name),
+                                     line={"color": CELL_COLORS.get(cell), "dash": dash}))
+    fig.add_hline(y=1, line_dash="dash", line_width=1, line_color=palette.GUIDE)
+    words = t("lab_words", lang, n=n)
+    fig.update_layout(**_LAYOUT, title=t("fx_grad_title", lang, words=words),
+                      xaxis_title=t("fx_steps_before_end", lang), yaxis_title=t("lab_jac_y", lang),
+                      separators=plotly_separators(lang))
     fig.update_yaxes(type="log", exponentformat="power")
+    return fig
+
+
+def step_factor_figure(report: dict, tokens: Sequence[str], lang: str = "en") -> go.Figure:
+    """‖∂h_k/∂h_(k-1)‖₂ after each word k = 2..T of the sentence (sentence_jacobians' "factors"), trained and
+    untrained side by side, with the line at 1 that separates shrinking from stretching."""
+    name = CELL_NAMES.get(report["cell"], report["cell"])
+    fig = go.Figure()
+    for state, opacity in (("trained", 1.0), ("untrained", 0.45)):
+        f = report[state]["factors"]
+        fig.add_trace(go.Bar(x=list(range(1, len(f) + 1)), y=_finite(f), name=t(f"lab_{state}", lang, cell=name),
+                             opacity=opacity, marker={"color": CELL_COLORS.get(report["cell"])}))
+    fig.add_hline(y=1, line_dash="dash", line_width=1, line_color=palette.GUIDE)
+    fig.update_layout(**_LAYOUT, barmode="group", title=t("lab_factors_title", lang, cell=name),
+                      xaxis=_token_axis(tokens), yaxis_title=t("lab_factors_y", lang),
+                      separators=plotly_separators(lang))
     return fig
 
 
@@ -62,9 +83,9 @@ def long_range_accuracy_figure(sweep: dict, lang: str = "en") -> go.Figure:
         acc = sweep["accuracy"][cell]
         fig.add_trace(go.Scatter(x=list(sweep["lengths"][:len(acc)]), y=_finite(acc), mode="lines+markers",
                                  name=CELL_NAMES.get(cell, cell), line={"color": CELL_COLORS.get(cell)}))
-    fig.add_hline(y=0.5, line_dash="dot", line_color="gray", annotation_text=t("fx_chance", lang))
+    fig.add_hline(y=0.5, line_dash="dot", line_color=palette.GUIDE, annotation_text=t("fx_chance", lang))
     fig.update_layout(**_LAYOUT, title=t("fx_long_title", lang), xaxis_title=t("fx_long_x", lang),
-                      yaxis_title=t("fx_test_accuracy", lang))
+                      yaxis_title=t("fx_test_accuracy", lang), separators=plotly_separators(lang))
     fig.update_xaxes(type="log", tickvals=list(sweep["lengths"]))
     fig.update_yaxes(range=[0.4, 1.02])
     return fig
@@ -72,11 +93,10 @@ def long_range_accuracy_figure(sweep: dict, lang: str = "en") -> go.Figure:
 
 def long_range_gradient_figure(sweep: dict, length: int | None = None, when: str = "init",
                                lang: str = "en") -> go.Figure:
-    """Mean ‖∂L/∂h_t‖ against the distance from the end for one sequence length (default: the longest), one line
-    per cell (averaged over the sweep's seeds), log y. `when` is "init" (before training: the cause) or "end"
-    (after training)."""
+    """Mean ‖∂h_T/∂h_t‖₂ against the distance from the end for one sequence length (default: the longest), one line
+    per cell (averaged over the sweep's seeds), log y. `when` is "init" (before training: the cause) or "end"."""
     length = length or max(sweep["lengths"])
-    key = {"init": "grad_init", "end": "grad_end"}[when]
+    key = {"init": "jac_init", "end": "jac_end"}[when]
     fig = go.Figure()
     for cell in sweep["cells"]:
         runs = [r for r in sweep["runs"] if r["cell"] == cell and r["length"] == length]
@@ -85,34 +105,40 @@ def long_range_gradient_figure(sweep: dict, length: int | None = None, when: str
                                      y=_positive(np.mean([r[key] for r in runs], axis=0)),
                                      name=CELL_NAMES.get(cell, cell), line={"color": CELL_COLORS.get(cell)}))
     fig.update_layout(**_LAYOUT, title=t(f"fx_long_grad_{when}", lang, length=length),
-                      xaxis_title=t("fx_steps_before_end", lang), yaxis_title=t("fx_mean_grad", lang))
+                      xaxis_title=t("fx_steps_before_end", lang), yaxis_title=t("fx_mean_grad", lang),
+                      separators=plotly_separators(lang))
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
 
 
 def exploding_figure(runs: Sequence[dict], lang: str = "en") -> go.Figure:
-    """Loss, gradient norm before clipping and (when the runs have it) ‖W_hh‖ per training step, side by side, one
-    line per run, log y. A run that diverged is marked with an ✕ at its last finite step."""
-    panels = [("loss", t("fx_train_loss", lang)), ("grad_norm", t("fx_grad_norm", lang))]
-    if runs and all("w_hh_norm" in r for r in runs):
-        panels.append(("w_hh_norm", t("fx_whh", lang)))
+    """Per training step, side by side, one colour per run, log y: the loss; the gradient norm before clipping
+    (dotted) and the norm of the gradient the update used (solid); ‖W_hh‖₂. A run that diverged is marked with an
+    ✕ at its last finite step."""
+    panels = [("loss", t("fx_train_loss", lang)), ("grad_norm", t("fx_grad_norm", lang)),
+              ("w_hh_norm", t("fx_whh", lang))]
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[title for _, title in panels])
-    palette = ["#d62728", "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd"]
+    series = palette.SERIES
     for i, r in enumerate(runs):
         name = t("fx_run_name", lang, scale=r["init_scale"], clip=(t("fx_clip", lang, clip=r["clip"]) if r["clip"]
                                                                      else t("fx_no_clip", lang)))
-        color = palette[i % len(palette)]
-        for col, (key, _) in enumerate(panels, start=1):
+        color = series[i % len(series)]
+        lines = [(1, "loss", name, "solid", True), (2, "grad_norm", t("lab_raw", lang, name=name), "dot", True),
+                 (2, "used_norm", name, "solid", False), (3, "w_hh_norm", name, "solid", False)]
+        for col, key, label_, dash, legend in lines:
             y = _positive(r[key])
-            fig.add_trace(go.Scatter(x=list(range(1, len(y) + 1)), y=y, mode="lines", name=name, legendgroup=name,
-                                     showlegend=col == 1, line={"color": color}), row=1, col=col)
-            if r.get("diverged_at"):
+            fig.add_trace(go.Scatter(x=list(range(1, len(y) + 1)), y=y, mode="lines", name=label_, legendgroup=name,
+                                     showlegend=legend, line={"color": color, "dash": dash}), row=1, col=col)
+            if r.get("diverged_at") and key != "used_norm":
                 last = max((k for k, v in enumerate(y) if v is not None), default=None)
                 if last is not None:
                     fig.add_trace(go.Scatter(x=[last + 1], y=[y[last]], mode="markers", legendgroup=name,
                                              showlegend=False, marker={"symbol": "x", "size": 12, "color": color},
                                              hovertext=t("fx_diverged", lang, step=r["diverged_at"])), row=1, col=col)
-    fig.update_layout(**_LAYOUT, title=t("fx_explode_title", lang))
+    # The legend goes under the panels: three of them leave no room on the right.
+    fig.update_layout(**{**_LAYOUT, "margin": {**_LAYOUT["margin"], "t": 80}}, title=t("fx_explode_title", lang),
+                      height=480, separators=plotly_separators(lang),
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left", "x": 0})
     fig.update_xaxes(title_text=t("fx_step", lang))
     fig.update_yaxes(type="log", exponentformat="power")
     return fig
