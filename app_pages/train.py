@@ -11,7 +11,7 @@ from rnn_core.data import load_en, load_ru, read_csv_frame, read_labelled_csv
 from rnn_core.figures.training import confusion_matrix, training_curves
 from rnn_core.i18n import format_number
 from rnn_core.model import CELL_NAMES
-from rnn_core.recipes import RU_DEFAULT_CSV
+from rnn_core.recipes import ru_path
 from rnn_core.safe_html import md_escape
 from rnn_core.train import TrainConfig, check_trainable
 
@@ -20,7 +20,7 @@ ui = current_ui()
 
 @st.cache_resource(show_spinner=False)
 def corpus(lang: str):
-    return load_en() if lang == "en" else load_ru(RU_DEFAULT_CSV)
+    return load_en() if lang == "en" else load_ru(ru_path())
 
 
 def choose_data():
@@ -34,7 +34,9 @@ def choose_data():
             st.warning(t("data_en_missing", ui))
             return None, "en"
     if source == "ru":
-        if not RU_DEFAULT_CSV.is_file():
+        try:
+            ru_path()  # $RNN_LENS_RU_CSV, set by whoever runs the server
+        except InputError:
             st.info(t("data_ru_missing", ui))
             return None, "ru"
         return corpus("ru"), "ru"

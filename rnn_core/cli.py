@@ -28,6 +28,15 @@ def _text(args) -> str:
     return text
 
 
+def _warn_unknown(b, tokens: list[str], unknown: list[bool]) -> None:
+    """Tell (on stderr) when most words are unknown to the model, e.g. Russian text on an English model: its answer
+    then rests on <unk> alone."""
+    flags = [u for tok, u in zip(tokens, unknown) if any(ch.isalpha() for ch in tok)]
+    if flags and sum(flags) > len(flags) / 2:
+        print(f"warning: {sum(flags)} of {len(flags)} words are unknown to {b.name} (trained on {b.lang} text); "
+              "its answer says little about this text.", file=sys.stderr)
+
+
 def cmd_models(args) -> None:
     from .bundle import list_bundles, models_dir
 
@@ -40,10 +49,18 @@ def cmd_models(args) -> None:
 
         pct = lambda v: "n/a" if v is None else f"{v:.1%}"  # noqa: E731
         data = {"en": "Rotten Tomatoes (EN)", "ru": "RuSentiTweet (RU)"}
+        from .behaviour import markdown_cells
+
+        def card(r):  # the metrics card: the suite and the char baseline are not in list_bundles' summary
+            path = models_dir() / r["name"] / "metrics.json"
+            return json.loads(path.read_text(encoding="utf-8")) if "error" not in r and path.is_file() else {}
+
         print(markdown_table([{"model": r["name"], "data": data.get(r["lang"], r["lang"]),
                                "cell": str(r["cell"]).upper(), "vocab": str(r.get("vocab_size")),
                                "val acc": pct(r.get("val_accuracy")), "test acc": pct(r.get("test_accuracy")),
-                               "TF-IDF+LR test acc": pct(r.get("baseline_test_accuracy"))} for r in rows]))
+                               "TF-IDF+LR test acc (word / char)": pct(r.get("baseline_test_accuracy")) + " / "
+                               + pct(card(r).get("baseline_char", {}).get("test_accuracy")),
+                               "behaviour suite (pass rate)": markdown_cells(card(r))} for r in rows]))
         return
     if not rows:
         print(f"No models in {models_dir()}. Train them with: python -m rnn_core train --all")
@@ -61,6 +78,7 @@ def cmd_predict(args) -> None:
 
     b = load_model(args.model)
     tr = trace(b.model, b.vocab, _text(args), b.max_len)
+    _warn_unknown(b, tr.tokens, tr.unknown)
     out = {"model": b.name, "label": tr.label, "probability": tr.p, "tokens": tr.tokens,
            "unknown": [t for t, u in zip(tr.tokens, tr.unknown) if u], "truncated": tr.truncated,
            "n_tokens": tr.n_total}
@@ -77,6 +95,7 @@ def cmd_trace(args) -> None:
 
     b = load_model(args.model)
     tr = trace(b.model, b.vocab, _text(args), b.max_len)
+    _warn_unknown(b, tr.tokens, tr.unknown)
     if args.json:
         print(tr.to_json(model=b.name))
         return
@@ -94,12 +113,33 @@ def cmd_evaluate(args) -> None:
     b = load_model(args.model)
     ds = read_labelled_csv(args.csv, args.text_col, args.label_col)
     res = {"model": b.name, **evaluate(b.model, b.vocab, ds.texts, ds.labels, b.max_len), "dropped": ds.dropped}
+    encoded = [b.vocab.encode(t, b.max_len) for t in ds.texts]
+    _warn_unknown(b, [t for e in encoded for t in e.tokens], [u for e in encoded for u in e.unknown])
+    if args.predictions:
+        write_predictions(Path(args.predictions), b, ds, encoded)
     if args.json:
         print(json.dumps(res))
     else:
         c = res["confusion"]
         print(f"accuracy {res['accuracy']:.2%} on {res['n']} rows  (tn={c['tn']} fp={c['fp']} fn={c['fn']} "
               f"tp={c['tp']})")
+
+
+def write_predictions(path: Path, b, ds, encoded) -> None:
+    """One CSV row per input: text, label, P(positive), predicted label and the words the model does not know."""
+    import csv
+
+    from .train import predict_ids
+
+    p = predict_ids(b.model, [e.ids or [b.vocab.unk_id] for e in encoded]).tolist()
+    try:
+        with path.open("w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["text", "label", "probability", "predicted", "unknown_words"])
+            for text, y, prob, e in zip(ds.texts, ds.labels, p, encoded):
+                w.writerow([text, y, f"{prob:.4f}", int(prob >= 0.5), " ".join(e.unknown_tokens)])
+    except OSError as e:
+        raise InputError("cannot_write", path=str(path), reason=str(e.strerror or e)) from None
 
 
 def _bar():
@@ -263,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--text-col", default="text")
     s.add_argument("--label-col", default="label")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--predictions", metavar="OUT.csv", help="also write one row per input with its prediction")
     s.set_defaults(fn=cmd_evaluate)
     s = sub.add_parser("index", help="rebuild a bundle's PCA and neuron index from its training split")
     s.add_argument("--model", help="shipped model name")
@@ -292,6 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--ablate-lemmatize", action="store_true",
                    help="with --lang ru: also train without (or with) lemmas and record both in the card")
     s.set_defaults(fn=cmd_train)
+    from .behaviour import add_parser as add_check
+
+    add_check(sub)
     from .explain.commands import add_parser as add_explain
 
     add_explain(sub)

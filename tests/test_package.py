@@ -29,7 +29,8 @@ def test_wheel_holds_engine_bundles_locales_and_app_but_no_tests_or_bench(wheel)
     for name in ("en-lstm", "ru-gru"):
         assert f"rnn_core/assets/models/{name}/weights.safetensors" in names
         assert f"rnn_core/assets/models/{name}/config.json" in names
-    assert {"rnn_core/locales/en.toml", "rnn_core/locales/ru.toml", "rnn_core/cells.py"} <= set(names)
+    assert {"rnn_core/locales/en.toml", "rnn_core/locales/ru.toml", "rnn_core/cells.py",
+            "rnn_core/data/behaviour/en.csv", "rnn_core/data/behaviour/ru.csv"} <= set(names)
     assert "rnn_core/explain/longrange_default.json" in names  # the gradient page shows it without training
     assert {"rnn_lens_app/app.py", "rnn_lens_app/app_pages/memory.py", "rnn_lens_app/.streamlit/config.toml"} <= \
         set(names)
@@ -61,6 +62,8 @@ def test_pip_install_then_rnn_lens_predict_and_app_from_a_clean_venv(wheel, tmp_
     out = run("predict", "--model", "ru-gru", "это отличный фильм")
     assert out.returncode == 0 and out.stdout.startswith("positive"), out.stderr
     assert run("models").stdout.count("lang=") == 6
+    out = run("check", "--model", "en-gru", "--json")
+    assert out.returncode == 0 and "negation" in out.stdout, out.stderr
     cmd = run("app", "--print-command").stdout
     assert str(venv) in cmd and "rnn_lens_app/app.py" in cmd and "--server.fileWatcherType=none" in cmd
 
