@@ -15,8 +15,10 @@ def page_(path: str, key: str, icon: str, **kw) -> st.Page:
 
 
 pages = {
+    common.t("nav_start", ui): [page_("lesson", "page_lesson", "school", default=True)],
     common.t("nav_explore", ui): [
-        page_("memory", "page_memory", "neurology", default=True),
+        page_("memory", "page_memory", "neurology"),
+        page_("whatif", "page_whatif", "compare_arrows"),
         page_("gates", "page_gates", "door_open"),
         page_("importance", "page_importance", "highlight"),
         page_("path", "page_path", "timeline"),

@@ -13,6 +13,7 @@ from app_pages import sessions
 from rnn_core import Bundle, BundleError, InputError, Trace, detect_lang, examples, load_model
 from rnn_core.bundle import models_dir
 from rnn_core.i18n import LANGS, format_number, t
+from rnn_core.lesson import STEPS as LESSON_STEPS
 from rnn_core.model import CELL_NAMES, CELLS, serve_with_one_thread
 from rnn_core.safe_html import md_escape
 from rnn_core.trace import trace
@@ -20,8 +21,8 @@ from rnn_core.trace import trace
 serve_with_one_thread()  # once per process: this module is imported once and cached
 
 __all__ = ["CELLS", "PageContext", "Selection", "accuracy_text", "chart", "current_ui", "example_chips",
-           "get_analysis", "get_bundle", "get_trace", "model_name", "page_sentence", "restore_from_url",
-           "sentence_controls", "session_models", "sidebar_about", "t", "ui_language", "write_url"]
+           "get_analysis", "get_bundle", "get_trace", "lesson_step", "model_name", "page_sentence", "restore_from_url",
+           "sentence_controls", "session_models", "set_lesson_step", "sidebar_about", "t", "ui_language", "write_url"]
 
 
 # The state a shared link reproduces, as it appears in the URL: ?text=...&lang=AUTO&cell=GRU&ui=RU. Its home is a
@@ -31,7 +32,8 @@ __all__ = ["CELLS", "PageContext", "Selection", "accuracy_text", "chart", "curre
 # The text's home holds None while the user has not typed their own: the box then shows the default sentence of the
 # UI language (it follows a UI switch), and a link without ?text= shows the default of its ?ui=.
 URL_STATE = {"text": (None, None), "lang": ("AUTO", ("AUTO", "EN", "RU")),
-             "cell": ("LSTM", tuple(CELL_NAMES.values())), "ui": ("EN", tuple(x.upper() for x in LANGS))}
+             "cell": ("LSTM", tuple(CELL_NAMES.values())), "ui": ("EN", tuple(x.upper() for x in LANGS)),
+             "step": ("1", tuple(str(k + 1) for k in range(len(LESSON_STEPS))))}  # the lesson's step
 MAX_URL_TEXT = 1500  # longer texts stay out of the URL (browsers and servers cap URL length)
 
 
@@ -69,10 +71,21 @@ def write_url() -> None:
 
 
 def ui_language() -> str:
-    """The RU/EN switch at the top of the sidebar; returns 'en' or 'ru'."""
-    choice = st.sidebar.segmented_control("🌐", URL_STATE["ui"][1], required=True, label_visibility="collapsed",
-                                          **_stateful("ui"))
+    """The RU/EN switch at the top right of every page (not in the sidebar: a phone hides the sidebar); returns
+    'en' or 'ru'."""
+    _, right = st.columns([5, 1])
+    choice = right.segmented_control("🌐", URL_STATE["ui"][1], required=True, label_visibility="collapsed",
+                                     **_stateful("ui"))
     return (choice or "EN").lower()
+
+
+def lesson_step() -> int:
+    """The lesson's step from the URL state, 0-based."""
+    return int(st.session_state.get("_step") or 1) - 1
+
+
+def set_lesson_step(k: int) -> None:
+    st.session_state["_step"] = str(min(max(k, 0), len(LESSON_STEPS) - 1) + 1)
 
 
 def current_ui() -> str:

@@ -4,6 +4,8 @@ import shlex
 import streamlit as st
 
 from app_pages.common import accuracy_text, chart, current_ui, get_bundle, get_trace, model_name, page_sentence, t
+from rnn_core.explain.readout import contributions, unit_order
+from rnn_core.figures.lesson import contribution_heatmap
 from rnn_core.figures.memory import compare_curves, memory_animation, standalone_html, state_heatmap
 from rnn_core.i18n import format_number, number_list
 from rnn_core.model import CELL_NAMES, CELLS
@@ -18,7 +20,7 @@ st.markdown(t("intro", ui))
 def result(tr, b):
     positive = tr.label == "positive"
     word = t("positive" if positive else "negative", ui)
-    color = "green" if positive else "red"
+    color = "blue" if positive else "orange"  # the palette's sentiment colours
     p = format_number(tr.p, ".3f", ui)
     st.markdown(f"### {t('sentiment', ui)}: :{color}[{word}] · {t('probability', ui)} = {p}")
     st.progress(tr.p)
@@ -40,7 +42,8 @@ def page():
     if all(tr.unknown):
         st.info(t("all_unknown", ui))
 
-    fig = memory_animation(tr, ui)
+    order = unit_order(bundle.model)  # rows by readout weight: the top pushes P(+) up, the bottom down
+    fig = memory_animation(tr, ui, order=order)
     # Lazy tabs: only the open one runs. The Compare tab loads two more models and draws four charts; running it
     # for every visitor who never opens it made the first page ~1.4x slower than a bare torch + plotly app.
     tab_mem, tab_cmp, tab_how, tab_dl = st.tabs([t("tab_memory", ui), t("tab_compare", ui), t("tab_how", ui),
@@ -50,6 +53,9 @@ def page():
         st.caption(t("memory_legend", ui, n=tr.h.shape[1]))
         if tr.c is not None:
             st.caption(t("cell_state_note", ui))
+        st.markdown(t("readout_heat_title", ui))
+        chart(contribution_heatmap(tr, contributions(bundle.model, tr)["contrib"], order, ui), "readout_chart")
+        st.caption(t("readout_heat_note", ui))
     if tab_cmp.open:
         with tab_cmp:
             compare(text, lang)
@@ -73,7 +79,7 @@ def compare(text, lang):
             traces[c] = get_trace(model_name(lang, c), text)
             p = format_number(traces[c].p, ".3f", ui)
             st.metric(CELL_NAMES[c], t(traces[c].label, ui), f"P(+) = {p}", delta_arrow="off",
-                      delta_color="green" if traces[c].label == "positive" else "red")
+                      delta_color="blue" if traces[c].label == "positive" else "orange")
     if traces:
         chart(compare_curves(traces, ui), "compare_curves")
         for col, (c, tr_c) in zip(st.columns(len(traces)), traces.items()):

@@ -25,6 +25,7 @@ def measure_rerun(text: str = SENTENCE_50, runs: int = 40, warmup: int = 3, time
         sys.path.insert(0, str(REPO))
     at = AppTest.from_file(str(APP), default_timeout=timeout)
     at.query_params["text"] = text
+    at.switch_page("app_pages/memory.py")  # the main page ("/" is the lesson)
     at.run()  # the first run loads the models: not a rerun, not timed
     if at.exception:
         raise RuntimeError(f"the main page failed: {at.exception[0].message}")

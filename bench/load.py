@@ -29,7 +29,8 @@ from urllib.parse import quote, urlparse
 
 from . import APP, pct
 
-RESULT = re.compile(r"^### .*?:(green|red)\[[^\]]*\] · P\(positive\) = ([0-9.]+)$")
+RESULT = re.compile(r"^### .*?:(blue|orange)\[[^\]]*\] · P\(positive\) = ([0-9.]+)$")  # palette colours
+MAIN_PAGE = "memory"  # the page the users work on ("/" is the lesson)
 CELLS = ("RNN", "LSTM", "GRU")
 EN = ["the cast is good but the plot is thin", "a wonderful and touching film", "boring , long and not funny",
       "i loved the music and the acting", "a terrible mess of a movie", "not bad at all , quite fun"]
@@ -102,7 +103,7 @@ class User:
         if wid:  # "$$ID-<hash>-<key>": remember the id of each keyed widget
             self.ids[wid.rsplit("-", 1)[-1]] = wid
         if kind == "markdown" and (m := RESULT.match(body.body)):
-            answer.label, answer.p = ("positive" if m.group(1) == "green" else "negative"), m.group(2)
+            answer.label, answer.p = ("positive" if m.group(1) == "blue" else "negative"), m.group(2)
         elif kind == "exception" or kind == "alert" and body.format == 1:  # an exception box or st.error
             answer.error = (getattr(body, "message", "") or getattr(body, "body", ""))[:200]
 
@@ -111,7 +112,9 @@ class User:
 
         cs = ClientState()
         cs.query_string = query
-        cs.page_script_hash = self.page_hash
+        # The page by its URL path, on every run: the hash the session reports is the entry script's, and sent back
+        # it would select the default page (the lesson).
+        cs.page_name = MAIN_PAGE
         for key, value in (widgets or {}).items():
             w = cs.widget_states.widgets.add()
             w.id = self.ids[key]

@@ -34,3 +34,19 @@ def default_text(lang: str) -> str:
 
 def examples(lang: str) -> list[str]:
     return EXAMPLES.get(lang, EXAMPLES["en"])
+
+
+# Lesson, "what if" chips: a sentiment word and its opposite, and the negation put before a word. Only words the
+# shipped vocabularies know (tests/test_lesson.py checks), so an edit never turns into ⟨unk⟩.
+LESSON_SWAPS = {
+    "en": {"good": "bad", "bad": "good", "great": "awful", "awful": "great", "boring": "exciting",
+           "exciting": "boring", "funny": "dull", "terrible": "wonderful", "wonderful": "terrible"},
+    "ru": {"хороший": "плохой", "плохой": "хороший", "хорошие": "плохие", "плохие": "хорошие", "хорошо": "плохо",
+           "плохо": "хорошо", "отличный": "ужасный", "ужасный": "отличный",
+           "скучно": "весело", "весело": "скучно"},
+}
+NEGATION = {"en": "not", "ru": "не"}
+
+
+def lesson_swaps(lang: str) -> dict[str, str]:
+    return LESSON_SWAPS.get(lang, LESSON_SWAPS["en"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import re
 
+from .figures.palette import NEGATIVE, POSITIVE
+
 _STYLE = """<style>
 .rl-chips{line-height:2.1}
 .rl-chip{display:inline-block;margin:2px 3px;padding:1px 8px;border-radius:10px;font-family:monospace;
@@ -28,15 +30,19 @@ def token_chips(tokens: list[str], unknown: list[bool], unknown_title: str = "un
 
 
 def weighted_chips(tokens: list[str], weights: list[float]) -> str:
-    """Tokens tinted by a signed weight in [-1, 1] (blue = towards positive, red = towards negative, as in the word
-    importance chart)."""
+    """Tokens tinted by a signed weight in [-1, 1] (blue = towards positive, orange = towards negative: the
+    palette of every chart)."""
     chips = []
     for tok, w in zip(tokens, weights):
         w = max(-1.0, min(1.0, float(w)))
-        rgb = "31,119,180" if w >= 0 else "214,39,40"
+        rgb = _rgb(POSITIVE if w >= 0 else NEGATIVE)
         chips.append(f'<span class="rl-chip" style="background:rgba({rgb},{abs(w) * 0.75:.3f})" '
                      f'title="{w:+.3f}">{html.escape(tok)}</span>')
     return f'{_STYLE}<div class="rl-chips">{"".join(chips)}</div>'
+
+
+def _rgb(hex_colour: str) -> str:
+    return ",".join(str(int(hex_colour[k:k + 2], 16)) for k in (1, 3, 5))
 
 
 def md_escape(text: str) -> str:

@@ -65,12 +65,15 @@ def models_root(tmp_path_factory):
 def app(models_root, monkeypatch):
     monkeypatch.setenv("RNN_LENS_MODELS", str(models_root))
 
-    def make(**params):
+    def make(page: str | None = "memory", **params):
+        """The app at `page` (app_pages/<page>.py; None: the app's own default page, the lesson)."""
         from streamlit.testing.v1 import AppTest
 
         at = AppTest.from_file(APP, default_timeout=60)
         for k, v in params.items():
             at.query_params[k] = v
+        if page is not None:
+            at.switch_page(f"app_pages/{page}.py")
         return at.run()
 
     return make

@@ -52,7 +52,7 @@ def test_fixed_diverging_scale_and_labels():
     lay = fig["layout"]
     assert (lay["coloraxis"]["cmin"], lay["coloraxis"]["cmax"]) == (-1.0, 1.0)
     scale = lay["coloraxis"]["colorscale"]
-    assert scale[0] == [0.0, "rgb(5,48,97)"] and scale[5] == [0.5, "rgb(247,247,247)"]  # zero is white
+    assert scale[0] == [0.0, "rgb(127,59,8)"] and scale[5] == [0.5, "rgb(247,247,247)"]  # zero is white
     assert lay["coloraxis"]["colorbar"]["title"]["text"] == "h"
     assert lay["coloraxis2"]["cmin"] == -lay["coloraxis2"]["cmax"]  # c: symmetric, possibly wider
     assert lay["xaxis"]["ticktext"] == ["w1", "w2", "w3"]

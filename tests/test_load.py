@@ -82,6 +82,7 @@ def test_a_russian_word_looked_up_by_its_lemma_shows_its_tooltip(monkeypatch):
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.query_params["text"], at.query_params["cell"] = "мне очень понравилось", "GRU"
     at.run()
+    at.switch_page("app_pages/memory.py").run()  # the main page (the app opens on the lesson)
     assert not at.exception
     chips = "".join(e.proto.body for e in at.get("html"))
     assert "looks up “понравиться”" in chips

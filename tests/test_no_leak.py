@@ -20,7 +20,7 @@ RU_SENTENCE = "Фильм не очень хороший, но актёры от
 # number's exponent) are maths and pass on their own.
 LATIN_OK = {
     "RNN", "LSTM", "GRU", "PCA", "CSV", "JSON", "HTML", "UTF", "zip", "EN", "RU", "Captum", "Rotten", "Tomatoes",
-    "RuSentiTweet", "tanh", "h_t", "x_t", "c_t", "f_t", "i_t", "o_t", "g_t", "n_t", "r_t", "z_t", "W_hh", "W_ih",
+    "RuSentiTweet", "tanh", "w_i", "h_t", "x_t", "c_t", "f_t", "i_t", "o_t", "g_t", "n_t", "r_t", "z_t", "W_hh", "W_ih",
     "h_", "c_", "t", "max_len",
     # the gradient lab: the libraries and optimisers it names, and its symbols (∂h_T/∂h_t, diag(tanh′(a_k))·W_hh)
     "PyTorch", "Adam", "SGD", "h_T", "h_k", "a_k", "diag",

@@ -88,6 +88,8 @@ def test_pip_install_then_rnn_lens_predict_and_app_from_a_clean_venv(wheel, tmp_
             "app = pathlib.Path(list(rnn_lens_app.__path__)[0]) / 'app.py'\n"
             "at = AppTest.from_file(str(app), default_timeout=120)\n"
             "at.run()\n"
+            "assert not at.exception, at.exception\n"  # the lesson, the default page
+            "at.switch_page('app_pages/memory.py').run()\n"
             "assert not at.exception, at.exception\n"
             "print(len(at.get('plotly_chart')))\n")
     out = subprocess.run([str(py), "-c", code], capture_output=True, text=True, cwd=tmp_path)

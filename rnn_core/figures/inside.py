@@ -16,9 +16,10 @@ from plotly.subplots import make_subplots
 
 from ..i18n import plotly_separators, t
 from ..model import CELL_NAMES
+from . import palette
 from .memory import CELL_COLORS, label
 
-DIVERGING = "RdBu"  # red = pushes towards negative, blue = towards positive (cmid = 0)
+DIVERGING = palette.DIVERGING  # orange = pushes towards negative, blue = towards positive (cmid = 0)
 _LAYOUT = {"template": "plotly_white", "margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
 
 
@@ -50,7 +51,7 @@ def jacobian_figure(reports: Mapping[str, dict], which: str = "long", lang: str 
             fig.add_trace(go.Scatter(x=np.asarray(curve["distance"]).tolist(), y=_positive(curve["norms"]),
                                      mode="lines", name=t(f"lab_{state}", lang, cell=name),
                                      line={"color": CELL_COLORS.get(cell), "dash": dash}))
-    fig.add_hline(y=1, line_dash="dash", line_width=1, line_color="#bbbbbb")  # not gray: that is the RNN's colour
+    fig.add_hline(y=1, line_dash="dash", line_width=1, line_color=palette.GUIDE)
     words = t("lab_words", lang, n=n)
     fig.update_layout(**_LAYOUT, title=t("fx_grad_title", lang, words=words),
                       xaxis_title=t("fx_steps_before_end", lang), yaxis_title=t("lab_jac_y", lang),
@@ -68,7 +69,7 @@ def step_factor_figure(report: dict, tokens: Sequence[str], lang: str = "en") ->
         f = report[state]["factors"]
         fig.add_trace(go.Bar(x=list(range(1, len(f) + 1)), y=_finite(f), name=t(f"lab_{state}", lang, cell=name),
                              opacity=opacity, marker={"color": CELL_COLORS.get(report["cell"])}))
-    fig.add_hline(y=1, line_dash="dash", line_width=1, line_color="#bbbbbb")
+    fig.add_hline(y=1, line_dash="dash", line_width=1, line_color=palette.GUIDE)
     fig.update_layout(**_LAYOUT, barmode="group", title=t("lab_factors_title", lang, cell=name),
                       xaxis=_token_axis(tokens), yaxis_title=t("lab_factors_y", lang),
                       separators=plotly_separators(lang))
@@ -82,7 +83,7 @@ def long_range_accuracy_figure(sweep: dict, lang: str = "en") -> go.Figure:
         acc = sweep["accuracy"][cell]
         fig.add_trace(go.Scatter(x=list(sweep["lengths"][:len(acc)]), y=_finite(acc), mode="lines+markers",
                                  name=CELL_NAMES.get(cell, cell), line={"color": CELL_COLORS.get(cell)}))
-    fig.add_hline(y=0.5, line_dash="dot", line_color="gray", annotation_text=t("fx_chance", lang))
+    fig.add_hline(y=0.5, line_dash="dot", line_color=palette.GUIDE, annotation_text=t("fx_chance", lang))
     fig.update_layout(**_LAYOUT, title=t("fx_long_title", lang), xaxis_title=t("fx_long_x", lang),
                       yaxis_title=t("fx_test_accuracy", lang), separators=plotly_separators(lang))
     fig.update_xaxes(type="log", tickvals=list(sweep["lengths"]))
@@ -117,11 +118,11 @@ def exploding_figure(runs: Sequence[dict], lang: str = "en") -> go.Figure:
     panels = [("loss", t("fx_train_loss", lang)), ("grad_norm", t("fx_grad_norm", lang)),
               ("w_hh_norm", t("fx_whh", lang))]
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[title for _, title in panels])
-    palette = ["#d62728", "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd"]
+    series = palette.SERIES
     for i, r in enumerate(runs):
         name = t("fx_run_name", lang, scale=r["init_scale"], clip=(t("fx_clip", lang, clip=r["clip"]) if r["clip"]
                                                                      else t("fx_no_clip", lang)))
-        color = palette[i % len(palette)]
+        color = series[i % len(series)]
         lines = [(1, "loss", name, "solid", True), (2, "grad_norm", t("lab_raw", lang, name=name), "dot", True),
                  (2, "used_norm", name, "solid", False), (3, "w_hh_norm", name, "solid", False)]
         for col, key, label_, dash, legend in lines:
@@ -188,7 +189,7 @@ def memory_path_figure(paths: Sequence[dict], pca: dict | None = None, names: Se
             text=[label(x) for x in path["tokens"]], textposition="top center", line={"width": 1},
             marker={"size": 10, "color": _finite(path["prefix_p"], 4), "colorscale": DIVERGING, "cmin": 0,
                     "cmax": 1, "showscale": i == 0, "colorbar": {"title": {"text": "P(+)"}},
-                    "line": {"width": 1, "color": "black"}},
+                    "line": {"width": 1, "color": palette.INK}},
             customdata=_finite(path["prefix_p"], 4), hovertemplate="%{text}<br>P(+) = %{customdata:.3f}"))
     labels = [t("fx_pc_bare", lang, k=k) for k in (1, 2)]
     if pca is not None:

@@ -13,15 +13,14 @@ import numpy as np
 from .. import cells
 from ..i18n import plotly_separators, t
 from ..trace import Trace
+from . import palette
 
-# Colour scales are spelled out: figures reach the browser unvalidated, and plotly.js knows no "RdBu_r" (it would
-# fall back to its own RdBu, whose middle is grey, so a zero would look like an unread word).
-COLORSCALE = [[i / 10, c] for i, c in enumerate([  # diverging: blue = negative, white = 0, red = positive
-    "rgb(5,48,97)", "rgb(33,102,172)", "rgb(67,147,195)", "rgb(146,197,222)", "rgb(209,229,240)", "rgb(247,247,247)",
-    "rgb(253,219,199)", "rgb(244,165,130)", "rgb(214,96,77)", "rgb(178,24,43)", "rgb(103,0,31)"])]
-GATE_SCALE = [[0.0, "rgb(247,252,245)"], [0.5, "rgb(116,196,118)"], [1.0, "rgb(0,68,27)"]]  # closed → open
-MASK = "rgba(238,238,238,0.93)"
-CELL_COLORS = {"rnn": "#7f7f7f", "lstm": "#1f77b4", "gru": "#d62728"}
+# Colours come from the one palette; scales are spelled out there (figures reach the browser unvalidated).
+COLORSCALE = palette.DIVERGING  # orange = negative, white = 0, blue = positive
+GATE_SCALE = palette.SEQUENTIAL  # closed → open
+MASK = palette.MASK
+CELL_COLORS = palette.CELL_COLORS
+CURVE_BOTTOM = -0.12
 DIGITS = 3  # colour needs no more: [-1, 1] in steps of 0.001
 
 
@@ -42,7 +41,7 @@ def _xaxis(ticks: list[str], lang: str) -> dict:
     n = len(ticks)
     step = 1 if n <= 25 else 2
     return {"tickmode": "array", "tickvals": list(range(0, n, step)), "ticktext": ticks[::step],
-            "tickangle": -45 if n > 8 else 0, "range": [-0.5, n - 0.5], "zeroline": False, "automargin": True,
+            "tickangle": -45 if n > 8 else "auto", "range": [-0.5, n - 0.5], "zeroline": False, "automargin": True,
             "title": {"text": t("fig_token", lang), "standoff": 8}}
 
 
@@ -52,31 +51,39 @@ def _mask_x(t_shown: int, n: int) -> list[float]:
     return [a, b, b, a]
 
 
-def memory_animation(tr: Trace, lang: str = "en", frame_ms: int = 450) -> dict:
+def memory_animation(tr: Trace, lang: str = "en", frame_ms: int = 450, order=None, highlight: int | None = None
+                     ) -> dict:
     """The hidden state (and LSTM cell state) as a heatmap over words × units, with P(positive) after each prefix
-    below it; a slider and ▶ reveal one more word per frame."""
+    below it; a slider and ▶ reveal one more word per frame. `order` (unit indices, e.g. explain.readout.unit_order)
+    sorts the rows, first on top; `highlight` frames one word's column in every panel."""
     panels = [(t("fig_h", lang), "h", tr.h, -1.0, 1.0)]
     if tr.c is not None:
         zmax = max(1.0, float(np.ceil(np.abs(tr.c).max())))
         panels.append((t("fig_c", lang), "c", tr.c, -zmax, zmax))
-    return animation(tr, panels, lang, frame_ms)
+    return animation(tr, panels, lang, frame_ms, order, highlight)
 
 
 GATE_RANGES = {"candidate": (-1.0, 1.0)}  # tanh; every other gate is a sigmoid in [0, 1]
 
 
-def gates_animation(tr: Trace, lang: str = "en", frame_ms: int = 450) -> dict:
+def gates_animation(tr: Trace, lang: str = "en", frame_ms: int = 450, order=None, highlight: int | None = None
+                    ) -> dict:
     """Each gate of an LSTM or GRU as its own heatmap, on the same frames and slider as the memory animation."""
     symbols = cells.get(tr.cell).symbols  # colour-bar labels: i_t, f_t, g_t / r_t, z_t, n_t
     panels = [(t(f"gate_{name}", lang, sym=symbols[name]), symbols[name], m, *GATE_RANGES.get(name, (0.0, 1.0)))
               for name, m in tr.gates.items()]
-    return animation(tr, panels, lang, frame_ms)
+    return animation(tr, panels, lang, frame_ms, order, highlight)
 
 
-def animation(tr: Trace, panels: list[tuple], lang: str = "en", frame_ms: int = 450) -> dict:
+def animation(tr: Trace, panels: list[tuple], lang: str = "en", frame_ms: int = 450, order=None,
+              highlight: int | None = None) -> dict:
     """Heatmap panels (title, short name, (T, H) matrix, zmin, zmax) stacked over the prefix-probability curve.
     Matrices go out once; frames only move the grey masks over unread words and the cursor on the curve."""
     n, h = len(tr.tokens), tr.h.shape[1]
+    # Row r shows unit rows[r]; plotly draws row 0 at the bottom, so the first unit of `order` goes on top.
+    rows = np.arange(h) if order is None else np.asarray(order)[::-1]
+    unit_title = t("fig_unit", lang) if order is None else t("fig_unit_by_w", lang)
+    hover = t("fig_hover_state" if order is None else "fig_hover_sorted", lang)
     ticks = [label(tok) for tok in tr.tokens]
     # Stack: heatmaps on top, the probability curve at the bottom, sharing the one x axis (the words).
     curve_top = 0.26 if len(panels) <= 2 else 0.14
@@ -85,11 +92,13 @@ def animation(tr: Trace, panels: list[tuple], lang: str = "en", frame_ms: int = 
     layout = {
         "height": 420 + 180 * (len(panels) - 1),
         "margin": {"l": 60, "r": 20, "t": 30, "b": 90},
-        "xaxis": {"anchor": "y", **_xaxis(ticks, lang)},
-        "yaxis": {"domain": [0, curve_top], "range": [-0.02, 1.02], "title": {"text": "P(+)"},
+        # No axis title: the slider's "after: word" label sits just below the word labels (it collided on phones).
+        "xaxis": {"anchor": "y", **_xaxis(ticks, lang), "title": None},
+        # The range starts below 0 so the "0" tick label sits clear of the word labels under the axis.
+        "yaxis": {"domain": [0, curve_top], "range": [CURVE_BOTTOM, 1.02], "title": {"text": "P(+)"},
                   "tickvals": [0, 0.5, 1], "fixedrange": True},
         "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": 0.5, "y1": 0.5,
-                    "line": {"dash": "dot", "width": 1, "color": "#999"}}],
+                    "line": {"dash": "dot", "width": 1, "color": palette.GUIDE}}],
         "annotations": [],
         "showlegend": False,
         "hovermode": "closest",
@@ -101,26 +110,33 @@ def animation(tr: Trace, panels: list[tuple], lang: str = "en", frame_ms: int = 
         axis = f"y{k + 2}"
         top = 1 - k * (span + gap)
         layout[f"yaxis{k + 2}"] = {"domain": [top - span, top], "range": [-0.5, h - 0.5], "fixedrange": True,
-                                   "title": {"text": t("fig_unit", lang)}, "zeroline": False}
+                                   "title": {"text": unit_title}, "zeroline": False}
+        if order is not None:  # say which end of the ordered rows pushes P(+) up
+            layout[f"yaxis{k + 2}"].update({"tickmode": "array", "tickvals": [0, h - 1],
+                                            "ticktext": ["w_i −", "w_i +"]})
         layout["annotations"].append({"text": title, "xref": "paper", "yref": "paper", "x": 0,
                                       "y": top, "xanchor": "left", "yanchor": "bottom", "showarrow": False})
         coloraxis = "coloraxis" if k == 0 else f"coloraxis{k + 1}"
         layout[coloraxis] = {"cmin": zmin, "cmax": zmax, "colorscale": COLORSCALE if zmin < 0 else GATE_SCALE,
                              "colorbar": {"title": {"text": name}, "len": span, "y": top - span / 2,
                                           "thickness": 12, "tickvals": sorted({zmin, 0.0, zmax})}}
-        data.append({"type": "heatmap", "z": _z(matrix), "xaxis": "x", "yaxis": axis.replace("yaxis", "y"),
-                     "coloraxis": coloraxis, "hovertemplate": t("fig_hover_state", lang)})
+        data.append({"type": "heatmap", "z": _z(np.asarray(matrix)[:, rows]), "xaxis": "x", "yaxis": axis,
+                     "coloraxis": coloraxis, "hovertemplate": hover})
         mask_traces.append({"type": "scatter", "x": _mask_x(n - 1, n), "y": [-0.5, -0.5, h - 0.5, h - 0.5],
                             "yaxis": axis, "fill": "toself", "fillcolor": MASK, "mode": "none",
                             "hoverinfo": "skip"})
     p = np.round(tr.prefix_p.astype(float), 4).tolist()
     data.append({"type": "scatter", "x": list(range(n)), "y": p, "mode": "lines+markers", "yaxis": "y",
-                 "line": {"color": "#555"}, "marker": {"size": 5}, "customdata": ticks,
+                 "line": {"color": palette.NEUTRAL}, "marker": {"size": 5}, "customdata": ticks,
                  "hovertemplate": "%{customdata}: P(+)=%{y:.3f}<extra></extra>"})
-    mask_traces.append({"type": "scatter", "x": _mask_x(n - 1, n), "y": [-0.02, -0.02, 1.02, 1.02], "yaxis": "y",
-                        "fill": "toself", "fillcolor": MASK, "mode": "none", "hoverinfo": "skip"})
+    mask_traces.append({"type": "scatter", "x": _mask_x(n - 1, n), "y": [CURVE_BOTTOM, CURVE_BOTTOM, 1.02, 1.02],
+                        "yaxis": "y", "fill": "toself", "fillcolor": MASK, "mode": "none", "hoverinfo": "skip"})
     cursor = {"type": "scatter", "x": [n - 1], "y": [p[-1]], "yaxis": "y", "mode": "markers",
-              "marker": {"size": 13, "color": "#111", "symbol": "diamond"}, "hoverinfo": "skip"}
+              "marker": {"size": 13, "color": palette.INK, "symbol": "diamond"}, "hoverinfo": "skip"}
+    if highlight is not None and 0 <= highlight < n:  # the chosen word, framed across every panel
+        layout["shapes"].append({"type": "rect", "xref": "x", "yref": "paper", "x0": highlight - 0.5,
+                                 "x1": highlight + 0.5, "y0": 0, "y1": 1, "line": {"width": 2, "color": palette.INK},
+                                 "fillcolor": palette.TRANSPARENT})
     data += mask_traces + [cursor]
     moving = list(range(len(data) - len(mask_traces) - 1, len(data)))
     frames = [{"name": str(i), "traces": moving,
@@ -157,7 +173,7 @@ def compare_curves(traces: dict[str, Trace], lang: str = "en") -> dict:
               "xaxis": _xaxis(ticks, lang),
               "yaxis": {"range": [-0.02, 1.02], "title": {"text": "P(+)"}},
               "shapes": [{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0.5, "y1": 0.5,
-                          "line": {"dash": "dot", "width": 1, "color": "#999"}}],
+                          "line": {"dash": "dot", "width": 1, "color": palette.GUIDE}}],
               "legend": {"orientation": "h", "y": 1.12, "x": 1, "xanchor": "right"},
               "separators": plotly_separators(lang)}
     return {"data": data, "layout": layout}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..i18n import plotly_separators, t
+from . import palette
 
 
 def training_curves(epochs: list[dict], lang: str = "en") -> dict:
@@ -9,7 +10,7 @@ def training_curves(epochs: list[dict], lang: str = "en") -> dict:
     x = [e["epoch"] for e in epochs]
     data = []
     for key, axis, title in (("loss", "1", t("fig_loss", lang)), ("accuracy", "2", t("fig_accuracy", lang))):
-        for split, dash, color in (("train", "solid", "#1f77b4"), ("val", "dash", "#d62728")):
+        for split, dash, color in (("train", "solid", palette.NEUTRAL), ("val", "dash", palette.SERIES[4])):
             data.append({"type": "scatter", "x": x, "y": [round(e[f"{split}_{key}"], 4) for e in epochs],
                          "name": f"{t('fig_' + split, lang)} · {title}", "mode": "lines+markers",
                          "line": {"dash": dash, "color": color}, "xaxis": f"x{axis if axis != '1' else ''}",
@@ -24,10 +25,10 @@ def training_curves(epochs: list[dict], lang: str = "en") -> dict:
 
 
 def confusion_matrix(conf: dict, lang: str = "en") -> dict:
-    """2×2 counts, rows = true class, columns = predicted class."""
+    """2×2 counts, rows = true class, columns = predicted class; light = few, dark = many."""
     neg, pos = t("negative", lang), t("positive", lang)
     z = [[conf["tn"], conf["fp"]], [conf["fn"], conf["tp"]]]
-    return {"data": [{"type": "heatmap", "z": z, "x": [neg, pos], "y": [neg, pos], "colorscale": "Blues",
+    return {"data": [{"type": "heatmap", "z": z, "x": [neg, pos], "y": [neg, pos], "colorscale": palette.SEQUENTIAL,
                       "showscale": False, "text": [[str(v) for v in row] for row in z], "texttemplate": "%{text}",
                       "hovertemplate": "%{y} → %{x}: %{z}<extra></extra>"}],
             "layout": {"height": 280, "width": 340, "margin": {"l": 90, "r": 10, "t": 30, "b": 60},
