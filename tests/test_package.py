@@ -95,6 +95,27 @@ def test_pip_install_then_rnn_lens_predict_and_app_from_a_clean_venv(wheel, tmp_
     out = subprocess.run([str(py), "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0 and int(out.stdout.split()[-1]) >= 1, out.stderr[-2000:]
 
+    # A deployment installs the runtime requirements only (no scattertext, which is dev-only): the Train page still
+    # trains on the English corpus, from the copy that ships in the package. A short run: it must start and end
+    # with a model.
+    assert subprocess.run([str(py), "-c", "import scattertext"], capture_output=True).returncode != 0
+    code = ("import pathlib, rnn_lens_app\n"
+            "from streamlit.testing.v1 import AppTest\n"
+            "app = pathlib.Path(list(rnn_lens_app.__path__)[0]) / 'app.py'\n"
+            "at = AppTest.from_file(str(app), default_timeout=120).run()\n"
+            "at.switch_page('app_pages/train.py').run()\n"
+            "assert not at.exception and not at.warning, (at.exception, at.warning)\n"
+            "assert at.radio(key='train_source').value == 'en' and not at.button[0].proto.disabled\n"
+            "at.select_slider[0].set_value(16)\n"
+            "at.select_slider[1].set_value(16)\n"
+            "at.button[0].click().run()\n"
+            "job = at.session_state['train_job']\n"
+            "assert job.wait(120) and job.error is None and job.bundle is not None, job.error\n"
+            "print(job.bundle.metrics['data']['rows_used'])\n")
+    out = subprocess.run([str(py), "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                         env={**os.environ, "RNN_LENS_TRAIN_SECONDS": "4"})
+    assert out.returncode == 0 and int(out.stdout.split()[-1]) > 12_000, out.stderr[-2000:]
+
 
 def test_dockerfile_is_lint_clean_and_safe():
     text = (ROOT / "Dockerfile").read_text()
