@@ -207,7 +207,7 @@ def test_choosing_a_word_frames_it_and_opens_its_step(app):
     assert [s["x0"] for s in spec["layout"]["shapes"] if s["type"] == "rect"] == [1.5]
     at.button(key="back_bottom").click().run()  # one step back: the arithmetic opens at the same word
     assert at.subheader[0].value == t("lesson_title_step", "en")
-    assert "«is»" in at.main.markdown[0].value
+    assert "“is”" in at.main.markdown[0].value
 
 
 def test_the_lemma_sentence_names_a_real_lemma():
