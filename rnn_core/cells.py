@@ -81,7 +81,6 @@ class Cell:
     title: str  # "LSTM": as the UI and the figures write it
     module_name: str  # the fused PyTorch layer the model trains with: torch.nn.<module_name>
     gates: tuple[str, ...]  # the per-step vectors the trace keeps, in PyTorch's block order
-    blocks: int  # gate blocks in W_ih / W_hh: (blocks·H, E) and (blocks·H, H)
     memory_gate: str | None  # the gate that keeps the old state (LSTM forget, GRU update), None for the plain RNN
     has_cell_state: bool  # True when the state is (h, c)
     symbols: dict[str, str]  # gate -> its symbol in PyTorch's docs (the same in every UI language)
@@ -89,6 +88,11 @@ class Cell:
     _step: Callable[..., Step]  # (xw, hw, h_prev, c) -> Step; GRU mixes in h_prev itself, not only its projection
     terms: Callable[..., list[tuple[str, float]]]  # how unit i's new state is put together from the gates
     reset_scaled: str | None = None  # the block whose memory part the reset gate multiplies (GRU's candidate)
+
+    @property
+    def blocks(self) -> int:
+        """Gate blocks in W_ih / W_hh: they are (blocks·H, E) and (blocks·H, H)."""
+        return len(self.blocks_named)
 
     @property
     def blocks_named(self) -> tuple[str, ...]:
@@ -113,12 +117,12 @@ class Cell:
 
 
 CELLS: dict[str, Cell] = {
-    "rnn": Cell("rnn", "RNN", "RNN", (), 1, None, False, {"state": "h_t"}, {"state": "tanh"}, rnn_step, rnn_terms),
-    "lstm": Cell("lstm", "LSTM", "LSTM", ("input", "forget", "candidate", "output"), 4, "forget", True,
+    "rnn": Cell("rnn", "RNN", "RNN", (), None, False, {"state": "h_t"}, {"state": "tanh"}, rnn_step, rnn_terms),
+    "lstm": Cell("lstm", "LSTM", "LSTM", ("input", "forget", "candidate", "output"), "forget", True,
                  {"input": "i_t", "forget": "f_t", "candidate": "g_t", "output": "o_t"},
                  {"input": "sigmoid", "forget": "sigmoid", "candidate": "tanh", "output": "sigmoid"},
                  lstm_step, lstm_terms),
-    "gru": Cell("gru", "GRU", "GRU", ("reset", "update", "candidate"), 3, "update", False,
+    "gru": Cell("gru", "GRU", "GRU", ("reset", "update", "candidate"), "update", False,
                 {"reset": "r_t", "update": "z_t", "candidate": "n_t"},
                 {"reset": "sigmoid", "update": "sigmoid", "candidate": "tanh"}, gru_step, gru_terms, "candidate"),
 }

@@ -384,18 +384,10 @@ def _val_scores(model: SentimentRNN, id_lists: list[list[int]], labels: list[int
     return float(((p >= 0.5).float() == y).float().mean()), float(-(y * p.log() + (1 - y) * (1 - p).log()).mean())
 
 
-def tfidf_baseline(train: Dataset, val: Dataset, test: Dataset, seed: int = 0) -> dict | None:
-    """Test accuracy of TF-IDF (word 1-2-grams, our tokenizer) + logistic regression on the same split, with C
-    chosen on the validation split. scikit-learn is a dev dependency: without it there is no baseline (None)."""
-    try:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-    except ImportError:
-        return None
-    from .text import tokenize
+def _best_logistic(vec, train: Dataset, val: Dataset, test: Dataset, seed: int) -> tuple[float, float, float]:
+    """Fit the TF-IDF `vec` on train, pick LogisticRegression's C on validation: (C, val accuracy, test accuracy)."""
+    from sklearn.linear_model import LogisticRegression
 
-    vec = TfidfVectorizer(tokenizer=tokenize, lowercase=False, token_pattern=None, ngram_range=(1, 2),
-                          sublinear_tf=True)
     x_train, x_val, x_test = vec.fit_transform(train.texts), vec.transform(val.texts), vec.transform(test.texts)
     best = None
     for c in (0.25, 1.0, 4.0, 16.0):
@@ -404,8 +396,23 @@ def tfidf_baseline(train: Dataset, val: Dataset, test: Dataset, seed: int = 0) -
         if best is None or val_acc > best[0]:
             best = (val_acc, c, clf)
     val_acc, c, clf = best
+    return c, val_acc, float((clf.predict(x_test) == test.labels).mean())
+
+
+def tfidf_baseline(train: Dataset, val: Dataset, test: Dataset, seed: int = 0) -> dict | None:
+    """Test accuracy of TF-IDF (word 1-2-grams, our tokenizer) + logistic regression on the same split, with C
+    chosen on the validation split. scikit-learn is a dev dependency: without it there is no baseline (None)."""
+    try:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+    except ImportError:
+        return None
+    from .text import tokenize
+
+    vec = TfidfVectorizer(tokenizer=tokenize, lowercase=False, token_pattern=None, ngram_range=(1, 2),
+                          sublinear_tf=True)
+    c, val_acc, test_acc = _best_logistic(vec, train, val, test, seed)
     return {"model": f"TF-IDF (word 1-2-grams, sublinear tf) + LogisticRegression(C={c}, chosen on validation)",
-            "val_accuracy": val_acc, "test_accuracy": float((clf.predict(x_test) == test.labels).mean())}
+            "val_accuracy": val_acc, "test_accuracy": test_acc}
 
 
 def char_tfidf_baseline(train: Dataset, val: Dataset, test: Dataset, seed: int = 0) -> dict | None:
@@ -413,21 +420,12 @@ def char_tfidf_baseline(train: Dataset, val: Dataset, test: Dataset, seed: int =
     stronger baseline for Russian, whose inflected word forms a word-level model sees too rarely."""
     try:
         from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
     except ImportError:
         return None
     from .text import normalise
 
     vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), preprocessor=normalise, sublinear_tf=True,
                           min_df=2)
-    x_train, x_val, x_test = vec.fit_transform(train.texts), vec.transform(val.texts), vec.transform(test.texts)
-    best = None
-    for c in (0.25, 1.0, 4.0, 16.0):
-        clf = LogisticRegression(C=c, max_iter=3000, random_state=seed).fit(x_train, train.labels)
-        val_acc = float((clf.predict(x_val) == val.labels).mean())
-        if best is None or val_acc > best[0]:
-            best = (val_acc, c, clf)
-    val_acc, c, clf = best
+    c, val_acc, test_acc = _best_logistic(vec, train, val, test, seed)
     return {"model": f"TF-IDF (char 2-5-grams in words, sublinear tf) + LogisticRegression(C={c}, chosen on "
-                     "validation)", "val_accuracy": val_acc,
-            "test_accuracy": float((clf.predict(x_test) == test.labels).mean())}
+                     "validation)", "val_accuracy": val_acc, "test_accuracy": test_acc}

@@ -35,6 +35,17 @@ def make_bundle(path: Path, cell: str = "lstm", seed: int = 0, hidden: int = 16,
     return save_bundle(path, model, vocab, {"name": path.name, "lang": "en", "max_len": 50}, metrics, built)
 
 
+def scaled_model(cell: str, seed: int = 0, vocab: int = 30, emb: int = 8, hidden: int = 16, scale: float = 2.0):
+    """A random SentimentRNN in eval mode whose recurrent weights are `scale`× PyTorch's: larger than default so tanh
+    and the gates bend (a nearly linear model would hide mistakes in hand-written maths)."""
+    torch.manual_seed(seed)
+    m = SentimentRNN(vocab, cell, emb, hidden).eval()
+    with torch.no_grad():
+        for p in m.rnn.parameters():
+            p.mul_(scale)
+    return m
+
+
 APP = str(bench.APP)
 
 

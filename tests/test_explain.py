@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from conftest import WORDS, make_bundle
+from conftest import WORDS, make_bundle, scaled_model
 from torch.nn import functional as F
 
 from rnn_core.bundle import load_model
@@ -37,12 +37,7 @@ from rnn_core.trace import trace
 
 
 def _model(cell, seed=0, vocab=30, emb=8, hidden=16, scale=2.0):
-    torch.manual_seed(seed)
-    m = SentimentRNN(vocab, cell, emb, hidden).eval()
-    with torch.no_grad():  # larger than default so tanh and the gates bend: a linear model would hide mistakes
-        for p in m.rnn.parameters():
-            p.mul_(scale)
-    return m
+    return scaled_model(cell, seed, vocab, emb, hidden, scale)
 
 
 def _texts(n, seed=0, lo=3, hi=12):

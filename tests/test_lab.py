@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pytest
 import torch
+from conftest import scaled_model
 from torch.autograd.functional import jacobian
 
 from rnn_core.cli import main
@@ -18,12 +19,7 @@ from rnn_core.model import CELLS, SentimentRNN
 
 
 def _model(cell, seed=0, vocab=30, emb=8, hidden=12, scale=2.0):
-    torch.manual_seed(seed)
-    m = SentimentRNN(vocab, cell, emb, hidden).eval()
-    with torch.no_grad():  # larger than default so tanh and the gates bend: a linear model would hide mistakes
-        for p in m.rnn.parameters():
-            p.mul_(scale)
-    return m
+    return scaled_model(cell, seed, vocab, emb, hidden, scale)
 
 
 def _ids(n, seed=3):
