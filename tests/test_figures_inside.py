@@ -94,7 +94,7 @@ def test_exploding_figure_of_real_runs():
     runs = [exploding_experiment(clip=c, steps=4, length=6) for c in (None, 0.25)]
     fig = _json(inside.exploding_figure(runs))
     assert len(fig["data"]) == 8 and fig["layout"]["yaxis3"]["type"] == "log"
-    assert [t["name"] for t in fig["data"][::4]] == ["scale 5, no clipping", "scale 5, clip 0.25"]
+    assert [t["name"] for t in fig["data"][::4]] == ["scale 8, no clipping", "scale 8, clip 0.25"]
     np.testing.assert_allclose(fig["data"][1]["y"], runs[0]["grad_norm"], rtol=1e-5)
     np.testing.assert_allclose(fig["data"][6]["y"], runs[1]["used_norm"], rtol=1e-5)
     assert max(fig["data"][6]["y"]) <= 0.25 * (1 + 1e-5)

@@ -19,6 +19,8 @@ DEFAULT_FILE = Path(__file__).with_name("longrange_default.json")
 DEFAULT_COMMAND = "python -m rnn_core explain longrange --seeds 0 1 2 --write-default"
 
 # The exploding demo: a plain RNN whose W_hh starts `init_scale` times PyTorch's, trained with SGD at lr 3 (a huge
-# gradient is a huge step), with and without clipping at `clip`.
-EXPLODING = {"cell": "rnn", "init_scale": 5.0, "clip": 0.25, "steps": 300, "seed": 0, "length": 30, "lr": 3.0,
+# gradient is a huge step), with and without clipping at `clip`. Length 10, not longer: from length 20 on the forward
+# pass at this radius amplifies rounding so much that even the clipped run solves the task on some machines and not
+# on others (measured; see experiments.exploding_experiment).
+EXPLODING = {"cell": "rnn", "init_scale": 8.0, "clip": 0.25, "steps": 300, "seed": 0, "length": 10, "lr": 3.0,
              "emb_dim": 16, "hidden_dim": 32, "batch_size": 32, "n_distractors": 20}
