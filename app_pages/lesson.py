@@ -14,6 +14,7 @@ from app_pages.common import (
     set_lesson_step,
     t,
 )
+from app_pages.linked import step_table
 from rnn_core import cells, lesson
 from rnn_core.explain.gradients import step_gradient_norms
 from rnn_core.explain.readout import contributions, unit_order
@@ -80,11 +81,7 @@ def step(sel, b, tr):
                            key=f"lesson_unit_{t_}")
     s = lesson.step(b.model, tr, t_, int(unit))
     st.markdown(t("lesson_step", ui, t=t_ + 1, token=q(tr.tokens[t_]), unit=int(unit)))
-    cols = [t(f"lesson_col_{k}", ui) for k in ("gate", "input", "bias", "memory", "sum", "value")]
-    table = [{cols[0]: r["symbol"], cols[1]: f"{r['input']:+.3f}", cols[2]: f"{r['input_bias']:+.3f}",
-              cols[3]: f"{r['memory']:+.3f}", cols[4]: f"{r['sum']:+.3f}",
-              cols[5]: f"{r['activation']}(·) = {r['value']:+.3f}"} for r in lesson.step_rows(s)]
-    st.markdown(markdown_table(table))
+    st.markdown(step_table(lesson.step_rows(s), ui))
     chart(figs.step_figure(s, ui), "lesson_step")
     st.markdown(t(f"lesson_step_{tr.cell}" if tr.cell in CELLS else "lesson_step_rnn", ui, h=s["h"]))
     if len(s["terms"]) > 1:
@@ -176,7 +173,8 @@ def page():
         picked = page_sentence(ui)
     st.subheader(t(f"lesson_title_{name}", ui))
     if picked:
-        SHOW[name](*picked)
+        # A fragment: a chip click reruns this step only, not the sentence box and the model load above it.
+        st.fragment(SHOW[name])(*picked)
     deeper = DEEPER[name]
     st.page_link(f"app_pages/{deeper}.py", label=t("lesson_deeper", ui, page=t(f"page_{deeper}", ui)),
                  icon=":material/arrow_forward:")

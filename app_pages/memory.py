@@ -3,10 +3,12 @@ import shlex
 
 import streamlit as st
 
+from app_pages import linked
 from app_pages.common import accuracy_text, chart, current_ui, get_bundle, get_trace, model_name, page_sentence, t
+from rnn_core import cells, lesson
 from rnn_core.explain.readout import contributions, unit_order
-from rnn_core.figures.lesson import contribution_heatmap
-from rnn_core.figures.memory import compare_curves, memory_animation, standalone_html, state_heatmap
+from rnn_core.figures.lesson import contribution_heatmap, step_figure, unit_figure
+from rnn_core.figures.memory import compare_curves, heatmap_rows, memory_animation, standalone_html, state_heatmap
 from rnn_core.i18n import format_number, number_list
 from rnn_core.model import CELL_NAMES, CELLS
 from rnn_core.report import architecture_rows, markdown_table, steps
@@ -43,19 +45,12 @@ def page():
         st.info(t("all_unknown", ui))
 
     order = unit_order(bundle.model)  # rows by readout weight: the top pushes P(+) up, the bottom down
-    fig = memory_animation(tr, ui, order=order)
     # Lazy tabs: only the open one runs. The Compare tab loads two more models and draws four charts; running it
     # for every visitor who never opens it made the first page ~1.4x slower than a bare torch + plotly app.
     tab_mem, tab_cmp, tab_how, tab_dl = st.tabs([t("tab_memory", ui), t("tab_compare", ui), t("tab_how", ui),
                                                  t("tab_download", ui)], key="memory_tab", on_change="rerun")
     with tab_mem:
-        chart(fig, "memory_chart")
-        st.caption(t("memory_legend", ui, n=tr.h.shape[1]))
-        if tr.c is not None:
-            st.caption(t("cell_state_note", ui))
-        st.markdown(t("readout_heat_title", ui))
-        chart(contribution_heatmap(tr, contributions(bundle.model, tr)["contrib"], order, ui), "readout_chart")
-        st.caption(t("readout_heat_note", ui))
+        linked_views(tr, bundle, order)
     if tab_cmp.open:
         with tab_cmp:
             compare(text, lang)
@@ -64,7 +59,44 @@ def page():
             how_it_works(tr, bundle)
     if tab_dl.open:
         with tab_dl:
-            downloads(tr, fig, name, text)
+            downloads(tr, memory_animation(tr, ui, order=order), name, text)
+
+
+MEMORY_CHARTS = ["memory_chart", "readout_chart", "unit_chart"]
+
+
+@st.fragment
+def linked_views(tr, bundle, order):
+    """The memory, what the readout sees, one unit and one step, all showing the same word and unit. A click or
+    ◀ ▶ reruns only this fragment (app_pages/linked.py)."""
+    model = bundle.model
+    rows = heatmap_rows(tr.h.shape[1], order)
+    jump = lesson.memory(model, tr)["jump"]  # by default: the word that moved P(+) most
+    f = linked.focus(tr, bundle.name, MEMORY_CHARTS, "memory_clicks", rows, jump,
+                     lambda w: lesson.focus_unit(model, tr, w))
+    st.caption(t("linked_hint", ui))
+    linked.step_buttons(tr, bundle.name, f.word, ui, "memory")
+    chart(memory_animation(tr, ui, order=order, highlight=f.word, unit=f.unit, current=f.word if f.chosen else None),
+          "memory_chart")
+    st.caption(t("memory_legend", ui, n=tr.h.shape[1]))
+    if tr.c is not None:
+        st.caption(t("cell_state_note", ui))
+    st.markdown(t("readout_heat_title", ui))
+    chart(contribution_heatmap(tr, contributions(model, tr)["contrib"], order, ui, highlight=f.word, unit=f.unit),
+          "readout_chart")
+    st.caption(t("readout_heat_note", ui))
+    st.markdown(t("unit_follow_title", ui, unit=f.unit))
+    chart(unit_figure(tr, f.unit, ui, highlight=f.word), "unit_chart")
+    with st.expander(t("step_open_title", ui, t=f.word + 1, token=md_escape(tr.tokens[f.word]), unit=f.unit)):
+        s = lesson.step(model, tr, f.word, f.unit)
+        st.markdown(linked.step_table(lesson.step_rows(s), ui))
+        chart(step_figure(s, ui), "step_chart")
+        st.markdown(t(f"lesson_step_{tr.cell}" if tr.cell in CELLS else "lesson_step_rnn", ui, h=s["h"]))
+    left, right = st.columns(2)
+    if cells.get(tr.cell).gates:
+        left.page_link("app_pages/gates.py", label=t("linked_to_gates", ui, unit=f.unit), icon=":material/tune:")
+    right.page_link("app_pages/neurons.py", label=t("linked_to_neuron", ui, unit=f.unit),
+                    icon=":material/arrow_forward:")
 
 
 def compare(text, lang):

@@ -2,6 +2,7 @@
 import numpy as np
 import streamlit as st
 
+from app_pages import linked
 from app_pages.common import chart, current_ui, page_sentence, t
 from rnn_core.explain.neurons import top_contexts, unit_activation
 from rnn_core.figures.inside import neuron_activation_figure
@@ -14,8 +15,14 @@ picked = page_sentence(ui)
 if picked:
     sel, bundle, tr = picked
     n_units = tr.h.shape[1]
-    unit = st.number_input(t("unit", ui), 0, n_units - 1, int(np.abs(tr.h[-1]).argmax()), help=t("unit_help", ui),
-                           key=f"unit-{sel.name}-{' '.join(tr.tokens)[:60]}")
+    # The unit followed on the main or the gates page (linked views), else the one most active at the end.
+    followed = linked.followed_unit(tr, sel.name)
+    start = int(np.abs(tr.h[-1]).argmax()) if followed is None else followed
+    if st.session_state.get("neuron_unit_for") != (sel.name, tuple(tr.tokens), followed):
+        st.session_state["neuron_unit_for"] = (sel.name, tuple(tr.tokens), followed)
+        st.session_state["neuron_unit"] = start
+    unit = st.number_input(t("unit", ui), 0, n_units - 1, help=t("unit_help", ui), key="neuron_unit",
+                           on_change=lambda: linked.follow_unit(tr, sel.name, st.session_state["neuron_unit"]))
     chart(neuron_activation_figure(unit_activation(tr, int(unit)), lang=ui), "neuron_chart")
     index = bundle.neuron_index
     if index is None:

@@ -39,9 +39,10 @@ def test_typed_sentence_updates_everything(app):
     spec = memory_spec(at)
     assert spec["layout"]["xaxis"]["ticktext"] == ["good", "movie"] and len(spec["frames"]) == 2
     assert "yaxis3" in spec["layout"]  # the default cell is LSTM: h and c panels
-    assert len(at.get("plotly_chart")) == 2 and not at.metric  # memory, readout; lazy tabs: Compare has not run
+    # memory, readout, the followed unit, the opened step; lazy tabs: Compare has not run
+    assert len(at.get("plotly_chart")) == 4 and not at.metric
     open_tab(at, "tab_compare")
-    assert len(at.get("plotly_chart")) == 6  # memory, readout, compare curves, three compare heatmaps
+    assert len(at.get("plotly_chart")) == 8  # the four above, compare curves, three compare heatmaps
     assert len(at.metric) == 3
 
 

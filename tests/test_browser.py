@@ -278,9 +278,10 @@ def test_compare_tab_runs_when_opened(tab):
     page.goto("/memory?text=good%20movie")
     wait_for_ticks(page, ["good", "movie"])
     plots = page.locator(".js-plotly-plot")
-    assert plots.count() == 2  # memory and readout; the tab is lazy: a visitor who never opens it does not pay
+    # memory, readout, the followed unit, the opened step; the tab is lazy: a visitor who never opens it does not pay
+    expect(plots).to_have_count(4)
     page.get_by_role("tab", name=t("tab_compare", "en")).click()
-    expect(plots).to_have_count(6)  # compare curves and one heatmap per cell
+    expect(plots).to_have_count(8)  # compare curves and one heatmap per cell
     expect(page.locator('[data-testid="stMetric"]')).to_have_count(3)
     assert_clean(tab)
 

@@ -4,7 +4,7 @@ import json
 import pytest
 
 PAGES = {  # page → charts expected with the default cell (LSTM) on tiny bundles that have a PCA and neuron index
-    "gates": 2, "importance": 2, "path": 1, "neurons": 1, "gradients": 5,
+    "gates": 3, "importance": 2, "path": 1, "neurons": 1, "gradients": 5,
 }
 
 

@@ -21,7 +21,7 @@ RU_SENTENCE = "Фильм не очень хороший, но актёры от
 LATIN_OK = {
     "RNN", "LSTM", "GRU", "PCA", "CSV", "JSON", "HTML", "UTF", "zip", "EN", "RU", "Captum", "Rotten", "Tomatoes",
     "RuSentiTweet", "tanh", "w_i", "h_t", "x_t", "c_t", "f_t", "i_t", "o_t", "g_t", "n_t", "r_t", "z_t", "W_hh", "W_ih",
-    "h_", "c_", "t", "max_len",
+    "h_", "c_", "t", "max_len", "sigmoid", "b_ih", "b_hh",
     # the gradient lab: the libraries and optimisers it names, and its symbols (∂h_T/∂h_t, diag(tanh′(a_k))·W_hh)
     "PyTorch", "Adam", "SGD", "h_T", "h_k", "a_k", "diag",
 }
@@ -127,12 +127,13 @@ def cyrillic_leaks(texts) -> set[str]:
 
 def english_numbers(texts) -> set[str]:
     """Numbers written the English way in Russian text: a decimal point (0.853) anywhere, a comma grouping thousands
-    (603,689) in a table cell (elsewhere «1,234» is a Russian decimal)."""
+    (603,689) in a table cell (elsewhere, and signed, «1,234» is a Russian decimal)."""
     found = set()
     for s in map(_clean, texts):
         found |= set(re.findall(r"\d+\.\d+", s))
         for cell in re.findall(r"\|([^|\n]*)(?=\|)", s):
-            found |= set(re.findall(r"\d{1,3}(?:,\d{3})+(?!\d)", cell))
+            # a grouping starts with 1-9 and is no signed value («+0,560» is a Russian decimal)
+            found |= set(re.findall(r"(?<![\d+−-])[1-9]\d{0,2}(?:,\d{3})+(?!\d)", cell))
     return found
 
 

@@ -75,7 +75,11 @@ def test_every_figure_uses_the_palette():
                  memory_figs.state_heatmap(tr), lesson_figs.embedding_figure(tr, highlight=1),
                  lesson_figs.step_figure(lesson.step(m, tr, 1, 0)),
                  lesson_figs.readout_figure(contributions(m, tr)["contrib"][-1], unit_order(m)),
-                 lesson_figs.diff_figure(trace_diff(tr, other), ("a", "b"), highlight=1)]
+                 lesson_figs.diff_figure(trace_diff(tr, other), ("a", "b"), highlight=1),
+                 memory_figs.memory_animation(tr, order=unit_order(m), highlight=1, unit=3, current=1),
+                 lesson_figs.contribution_heatmap(tr, contributions(m, tr)["contrib"], unit_order(m), highlight=1,
+                                                  unit=3),
+                 lesson_figs.unit_figure(tr, 3, highlight=1)]
         if tr.gates:
             figs += [memory_figs.gates_animation(tr), lesson_figs.gate_lines_figure(tr, lesson.gate_summary(tr))]
     traces = {c: trace(model(c), VOCAB, "the movie was good") for c in CELLS}

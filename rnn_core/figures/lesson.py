@@ -13,7 +13,7 @@ from ..i18n import plotly_separators, t
 from ..model import CELL_NAMES
 from ..trace import Trace
 from . import palette
-from .memory import _xaxis, label
+from .memory import _xaxis, heatmap_rows, label, unit_row_shape
 
 MIN_HEIGHT = 260  # phones: no chart shorter than 240 px (tests/test_browser_lesson.py measures it)
 FLOOR = -0.14  # y ranges start below 0, so the "0" label stays clear of the word labels under the axis
@@ -160,18 +160,42 @@ def diff_figure(d: dict, names: tuple[str, str], lang: str = "en", highlight: in
 
 
 def contribution_heatmap(tr: Trace, contrib: np.ndarray, order: np.ndarray, lang: str = "en",
-                         highlight: int | None = None) -> dict:
+                         highlight: int | None = None, unit: int | None = None) -> dict:
     """What the Linear layer sees after each word: w_i·h_t[i] (units ordered by w_i, largest on top). A column's
-    sum plus the bias is the logit after that word (explain.readout.contributions)."""
+    sum plus the bias is the logit after that word (explain.readout.contributions). `unit` outlines its row."""
     ticks = [label(tok) for tok in tr.tokens]
-    z = contrib[:, np.asarray(order)[::-1]].T  # plotly's row 0 is the bottom
+    rows = heatmap_rows(contrib.shape[1], order)
+    z = contrib[:, rows].T
     lim = float(max(1e-6, np.abs(z).max()))
     layout = _base(320, ticks, lang)
+    shapes = [{**s, "layer": "above", "fillcolor": palette.TRANSPARENT, "line": {"width": 2, "color": palette.INK}}
+              for s in _column(highlight)]
+    if unit is not None and 0 <= unit < len(rows):
+        shapes.append(unit_row_shape(int(np.flatnonzero(rows == unit)[0])))
     layout.update({"yaxis": {"title": {"text": t("fig_unit_by_w", lang)}, "showticklabels": False,
-                             "fixedrange": True},
-                   "shapes": [{**s, "layer": "above", "fillcolor": palette.TRANSPARENT,
-                               "line": {"width": 2, "color": palette.INK}} for s in _column(highlight)]})
+                             "fixedrange": True}, "shapes": shapes})
     return {"data": [{"type": "heatmap", "z": np.round(z.astype(float), 4).tolist(), "zmin": -lim, "zmax": lim,
                       "colorscale": palette.DIVERGING,
-                      "colorbar": {"thickness": 10, "title": {"text": "w_i·h_t[i]"}},
+                      "colorbar": {"thickness": 10, "title": {"text": "w_i·h_t[i]", "side": "right"}},
                       "hovertemplate": "t=%{x}: %{z}<extra></extra>"}], "layout": layout}
+
+
+def unit_figure(tr: Trace, unit: int, lang: str = "en", highlight: int | None = None) -> dict:
+    """One unit followed along the sentence: h_t[i], c_t[i] (LSTM) and each gate's value at unit i, per word."""
+    ticks = [label(tok) for tok in tr.tokens]
+    x = list(range(len(ticks)))
+    series = [("h_t[i]", tr.h, palette.NEUTRAL, "solid")]
+    if tr.c is not None:
+        series.append(("c_t[i]", tr.c, palette.NEUTRAL, "dot"))
+    symbols = cells.get(tr.cell).symbols
+    series += [(f"{symbols[name]}[i]", m, palette.GATE_COLORS.get(name, palette.NEUTRAL), "solid")
+               for name, m in tr.gates.items()]
+    data = [{"type": "scatter", "name": name, "x": x, "y": _r(np.asarray(m)[:, unit]), "mode": "lines+markers",
+             "line": {"color": color, "dash": dash}, "customdata": ticks,
+             "hovertemplate": f"%{{customdata}}: {name} = %{{y:.3f}}<extra></extra>"}
+            for name, m, color, dash in series]
+    layout = _base(280, ticks, lang)
+    layout.update({"showlegend": True, "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+                   "yaxis": {"zeroline": True, "fixedrange": True}, "shapes": _column(highlight),
+                   "margin": {"l": 56, "r": 16, "t": 40, "b": 40}})
+    return {"data": data, "layout": layout}

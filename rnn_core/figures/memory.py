@@ -51,37 +51,50 @@ def _mask_x(t_shown: int, n: int) -> list[float]:
     return [a, b, b, a]
 
 
-def memory_animation(tr: Trace, lang: str = "en", frame_ms: int = 450, order=None, highlight: int | None = None
-                     ) -> dict:
+def memory_animation(tr: Trace, lang: str = "en", frame_ms: int = 450, order=None, highlight: int | None = None,
+                     unit: int | None = None, current: int | None = None) -> dict:
     """The hidden state (and LSTM cell state) as a heatmap over words × units, with P(positive) after each prefix
     below it; a slider and ▶ reveal one more word per frame. `order` (unit indices, e.g. explain.readout.unit_order)
-    sorts the rows, first on top; `highlight` frames one word's column in every panel."""
+    sorts the rows, first on top; `highlight` frames one word's column in every panel, `unit` one unit's row;
+    `current` is the word the slider starts at (default: the last, everything shown); ▶ plays on from there."""
     panels = [(t("fig_h", lang), "h", tr.h, -1.0, 1.0)]
     if tr.c is not None:
         zmax = max(1.0, float(np.ceil(np.abs(tr.c).max())))
         panels.append((t("fig_c", lang), "c", tr.c, -zmax, zmax))
-    return animation(tr, panels, lang, frame_ms, order, highlight)
+    return animation(tr, panels, lang, frame_ms, order, highlight, unit, current)
 
 
 GATE_RANGES = {"candidate": (-1.0, 1.0)}  # tanh; every other gate is a sigmoid in [0, 1]
 
 
-def gates_animation(tr: Trace, lang: str = "en", frame_ms: int = 450, order=None, highlight: int | None = None
-                    ) -> dict:
+def gates_animation(tr: Trace, lang: str = "en", frame_ms: int = 450, order=None, highlight: int | None = None,
+                    unit: int | None = None, current: int | None = None) -> dict:
     """Each gate of an LSTM or GRU as its own heatmap, on the same frames and slider as the memory animation."""
     symbols = cells.get(tr.cell).symbols  # colour-bar labels: i_t, f_t, g_t / r_t, z_t, n_t
     panels = [(t(f"gate_{name}", lang, sym=symbols[name]), symbols[name], m, *GATE_RANGES.get(name, (0.0, 1.0)))
               for name, m in tr.gates.items()]
-    return animation(tr, panels, lang, frame_ms, order, highlight)
+    return animation(tr, panels, lang, frame_ms, order, highlight, unit, current)
+
+
+def heatmap_rows(h: int, order=None) -> np.ndarray:
+    """rows[r] is the unit drawn in heatmap row r. Plotly draws row 0 at the bottom, so the first unit of `order`
+    (e.g. the largest readout weight) goes on top. A click on row r (pages/linked.py) means unit rows[r]."""
+    return np.arange(h) if order is None else np.asarray(order)[::-1]
+
+
+def unit_row_shape(row: int, yref: str = "y") -> dict:
+    """An outline around one heatmap row: the unit a student follows."""
+    return {"type": "rect", "xref": "paper", "x0": 0, "x1": 1, "yref": yref, "y0": row - 0.5, "y1": row + 0.5,
+            "line": {"width": 1.5, "color": palette.INK}, "fillcolor": palette.TRANSPARENT, "layer": "above"}
 
 
 def animation(tr: Trace, panels: list[tuple], lang: str = "en", frame_ms: int = 450, order=None,
-              highlight: int | None = None) -> dict:
+              highlight: int | None = None, unit: int | None = None, current: int | None = None) -> dict:
     """Heatmap panels (title, short name, (T, H) matrix, zmin, zmax) stacked over the prefix-probability curve.
     Matrices go out once; frames only move the grey masks over unread words and the cursor on the curve."""
     n, h = len(tr.tokens), tr.h.shape[1]
-    # Row r shows unit rows[r]; plotly draws row 0 at the bottom, so the first unit of `order` goes on top.
-    rows = np.arange(h) if order is None else np.asarray(order)[::-1]
+    rows = heatmap_rows(h, order)
+    cur = n - 1 if current is None or not 0 <= current < n else int(current)
     unit_title = t("fig_unit", lang) if order is None else t("fig_unit_by_w", lang)
     hover = t("fig_hover_state" if order is None else "fig_hover_sorted", lang)
     ticks = [label(tok) for tok in tr.tokens]
@@ -114,6 +127,8 @@ def animation(tr: Trace, panels: list[tuple], lang: str = "en", frame_ms: int = 
         if order is not None:  # say which end of the ordered rows pushes P(+) up
             layout[f"yaxis{k + 2}"].update({"tickmode": "array", "tickvals": [0, h - 1],
                                             "ticktext": ["w_i −", "w_i +"]})
+        if unit is not None and 0 <= unit < h:
+            layout["shapes"].append(unit_row_shape(int(np.flatnonzero(rows == unit)[0]), axis))
         layout["annotations"].append({"text": title, "xref": "paper", "yref": "paper", "x": 0,
                                       "y": top, "xanchor": "left", "yanchor": "bottom", "showarrow": False})
         coloraxis = "coloraxis" if k == 0 else f"coloraxis{k + 1}"
@@ -122,16 +137,16 @@ def animation(tr: Trace, panels: list[tuple], lang: str = "en", frame_ms: int = 
                                           "thickness": 12, "tickvals": sorted({zmin, 0.0, zmax})}}
         data.append({"type": "heatmap", "z": _z(np.asarray(matrix)[:, rows]), "xaxis": "x", "yaxis": axis,
                      "coloraxis": coloraxis, "hovertemplate": hover})
-        mask_traces.append({"type": "scatter", "x": _mask_x(n - 1, n), "y": [-0.5, -0.5, h - 0.5, h - 0.5],
+        mask_traces.append({"type": "scatter", "x": _mask_x(cur, n), "y": [-0.5, -0.5, h - 0.5, h - 0.5],
                             "yaxis": axis, "fill": "toself", "fillcolor": MASK, "mode": "none",
                             "hoverinfo": "skip"})
     p = np.round(tr.prefix_p.astype(float), 4).tolist()
     data.append({"type": "scatter", "x": list(range(n)), "y": p, "mode": "lines+markers", "yaxis": "y",
                  "line": {"color": palette.NEUTRAL}, "marker": {"size": 5}, "customdata": ticks,
                  "hovertemplate": "%{customdata}: P(+)=%{y:.3f}<extra></extra>"})
-    mask_traces.append({"type": "scatter", "x": _mask_x(n - 1, n), "y": [CURVE_BOTTOM, CURVE_BOTTOM, 1.02, 1.02],
+    mask_traces.append({"type": "scatter", "x": _mask_x(cur, n), "y": [CURVE_BOTTOM, CURVE_BOTTOM, 1.02, 1.02],
                         "yaxis": "y", "fill": "toself", "fillcolor": MASK, "mode": "none", "hoverinfo": "skip"})
-    cursor = {"type": "scatter", "x": [n - 1], "y": [p[-1]], "yaxis": "y", "mode": "markers",
+    cursor = {"type": "scatter", "x": [cur], "y": [p[cur]], "yaxis": "y", "mode": "markers",
               "marker": {"size": 13, "color": palette.INK, "symbol": "diamond"}, "hoverinfo": "skip"}
     if highlight is not None and 0 <= highlight < n:  # the chosen word, framed across every panel
         layout["shapes"].append({"type": "rect", "xref": "x", "yref": "paper", "x0": highlight - 0.5,
@@ -145,16 +160,19 @@ def animation(tr: Trace, panels: list[tuple], lang: str = "en", frame_ms: int = 
     # redraw=True: with redraw=False plotly.js drops heatmap layers from the view during an animation
     # (plotly/plotly.js#4491). Frames still carry only the masks and the cursor, so the payload does not grow.
     step_args = {"mode": "immediate", "frame": {"duration": 0, "redraw": True}}
-    layout["sliders"] = [{"active": n - 1, "pad": {"t": 60}, "currentvalue": {"prefix": t("fig_after", lang)},
+    layout["sliders"] = [{"active": cur, "pad": {"t": 60}, "currentvalue": {"prefix": t("fig_after", lang)},
                           "transition": {"duration": 0},
                           "steps": [{"method": "animate", "label": ticks[i], "args": [[str(i)], step_args]}
                                     for i in range(n)]}]
+    # ▶ plays on from the current word (from the start when the last word is current); fromcurrent lets it resume
+    # from wherever the slider was moved in the browser or where a pause left it.
+    start = 0 if cur == n - 1 else cur
     play = {"frame": {"duration": frame_ms, "redraw": True}, "transition": {"duration": 0}, "mode": "immediate",
-            "fromcurrent": False}
+            "fromcurrent": True}
     layout["updatemenus"] = [{"type": "buttons", "direction": "left", "x": 0, "y": 0, "xanchor": "right",
                               "yanchor": "top", "pad": {"t": 60, "r": 10}, "showactive": False,
                               "buttons": [{"label": t("fig_play", lang), "method": "animate",
-                                           "args": [[f["name"] for f in frames], play]},
+                                           "args": [[f["name"] for f in frames[start:]], play]},
                                           {"label": t("fig_pause", lang), "method": "animate",
                                            "args": [[None], step_args]}]}]
     return {"data": data, "layout": layout, "frames": frames}
