@@ -23,7 +23,8 @@ _JS = """
 export default function (component) {
   const { data, setTriggerValue } = component;
   const keys = (data && data.keys) || [];
-  // Charts are (re)drawn by Streamlit at any time: look for them again every 400 ms and bind each one once.
+  // Charts are (re)drawn by Streamlit at any time: bind each new one as soon as it appears in the page (a click
+  // right after a rerun must not be lost), with a slow timer as a safety net.
   const bind = () => {
     for (const key of keys) {
       for (const plot of document.querySelectorAll(`.st-key-${key} .js-plotly-plot`)) {
@@ -38,8 +39,16 @@ export default function (component) {
     }
   };
   bind();
+  let queued = false;
+  const soon = () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; bind(); });
+  };
+  const watch = new MutationObserver(soon);
+  watch.observe(document.body, { childList: true, subtree: true });
   const timer = setInterval(bind, 400);
-  return () => clearInterval(timer);
+  return () => { watch.disconnect(); clearInterval(timer); };
 }
 """
 _CLICKS = st.components.v2.component("rnn_lens_chart_clicks", js=_JS)

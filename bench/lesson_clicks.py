@@ -98,7 +98,7 @@ def heatmap_clicks(tries: int) -> list[float]:
             browser = launch(pw)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(60_000)
-            page.goto(f"{server.url}/memory?text={text.replace(' ', '%20')}")
+            page.goto(f"{server.url}memory?text={text.replace(' ', '%20')}")
             heat = page.locator(".st-key-readout_chart .js-plotly-plot")
             heat.wait_for()
             heat.scroll_into_view_if_needed()

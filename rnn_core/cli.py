@@ -175,17 +175,17 @@ def cmd_train(args) -> None:
         out_dir = Path(args.out_dir) if args.out_dir else (
             Path(tempfile.mkdtemp(prefix="rnn-lens-dry-")) if args.dry_run else MODELS_DIR)
         _check_out(out_dir, folder_ok=True)
-        start, cache = time.perf_counter(), {}
-        for k, name in enumerate(SHIPPED, 1):
-            print(f"[{k}/{len(SHIPPED)}] training {name} -> {out_dir / name}", file=sys.stderr)
-            card = train_shipped(name, Path(args.ru_csv) if args.ru_csv else None, _bar(), args.dry_run, out_dir,
-                                 cache)
-            if not args.dry_run:  # the memory-path and neuron pages need an index of training sentences
-                index_bundle(out_dir / name, Path(args.ru_csv) if args.ru_csv else None)
-            base = card["baseline"].get("test_accuracy")
-            print(f"{name}: test accuracy {card['test_accuracy']:.3f} (val {card['val_accuracy']:.3f}"
-                  + (f", TF-IDF baseline {base:.3f}" if base is not None else "")
-                  + f"), {card['train_seconds']} s", flush=True)
+        start, ru_csv = time.perf_counter(), Path(args.ru_csv) if args.ru_csv else None
+        if args.jobs > 1:
+            cards = _train_parallel(ru_csv, out_dir, args.seed, args.jobs, args.dry_run)
+        else:
+            cache, cards = {}, []
+            for k, name in enumerate(SHIPPED, 1):
+                print(f"[{k}/{len(SHIPPED)}] training {name} -> {out_dir / name}", file=sys.stderr)
+                cards.append(train_shipped(name, ru_csv, _bar(), args.dry_run, out_dir, cache, args.seed))
+                if not args.dry_run:  # the memory-path and neuron pages need an index of training sentences
+                    index_bundle(out_dir / name, ru_csv)
+                _say_trained(cards[-1])
         print(f"all {len(SHIPPED)} models in {time.perf_counter() - start:.0f} s -> {out_dir}", file=sys.stderr)
         return
     if not args.out:
@@ -208,6 +208,42 @@ def cmd_train(args) -> None:
                         neutral=neutral_texts(args.lang, args.csv, cfg),
                         ablate_lemmatize=lang == "ru" and not args.dry_run and args.ablate_lemmatize)
     print(f"{card['name']}: test accuracy {card['test_accuracy']:.3f} (val {card['val_accuracy']:.3f}) -> {args.out}")
+
+
+def _say_trained(card: dict) -> None:
+    base = card["baseline"].get("test_accuracy")
+    print(f"{card['name']}: test accuracy {card['test_accuracy']:.3f} (val {card['val_accuracy']:.3f}"
+          + (f", TF-IDF baseline {base:.3f}" if base is not None else "")
+          + f"), {card['train_seconds']} s", flush=True)
+
+
+def _train_one(name: str, ru_csv: Path | None, out_dir: Path, seed: int | None, dry_run: bool) -> dict:
+    from .recipes import train_shipped
+
+    card = train_shipped(name, ru_csv, None, dry_run, out_dir, {}, seed)
+    if not dry_run:
+        index_bundle(out_dir / name, ru_csv)
+    return card
+
+
+def _train_parallel(ru_csv: Path | None, out_dir: Path, seed: int | None, jobs: int, dry_run: bool) -> list[dict]:
+    """The six trainings in `jobs` processes, longest first so the last one does not run alone. Each run uses one
+    thread with its own seed, so its weights are those of a sequential run (tested). Each process loads its
+    language's data and computes its baselines itself (seconds, against minutes of training)."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+
+    from .recipes import LONGEST_FIRST
+
+    cards = []
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+        todo = {pool.submit(_train_one, name, ru_csv, out_dir, seed, dry_run): name for name in LONGEST_FIRST}
+        for name in LONGEST_FIRST:
+            print(f"training {name} -> {out_dir / name}", file=sys.stderr)
+        for done in as_completed(todo):
+            cards.append(done.result())
+            _say_trained(cards[-1])
+    return cards
 
 
 def _check_out(path: Path, folder_ok: bool = False) -> None:
@@ -314,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--all", action="store_true", help="rebuild every shipped bundle")
     s.add_argument("--ru-csv", help="path to rusentitweet_train.csv (with --all)")
     s.add_argument("--out-dir", help="with --all: where to write (default assets/models)")
+    s.add_argument("--jobs", type=int, default=1, help="with --all: trainings run at once (one core each)")
     s.add_argument("--lang", choices=["en", "ru"])
     s.add_argument("--cell", choices=CELLS, default="lstm")
     s.add_argument("--csv", help="a CSV with a text and a label column")

@@ -92,7 +92,7 @@ def phone(browser, server):  # noqa: F811
 
 @pytest.mark.parametrize("where", [f"/?step={k + 1}" for k in range(2, len(lesson.STEPS))]
                          + ["/memory?text=the%20film%20is%20good%20but%20boring", "/gates", "/whatif", "/importance",
-                            "/path", "/neurons"])  # /gradients: its rebuilt figures still overlap "0" (see the report)
+                            "/path", "/neurons", "/gradients"])
 def test_phone_charts_are_tall_enough_and_labels_do_not_overlap(phone, where):
     phone.goto(where)
     phone.locator(".js-plotly-plot").first.wait_for()

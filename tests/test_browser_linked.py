@@ -57,4 +57,9 @@ def test_a_click_on_a_heatmap_column_frames_that_word_everywhere(tab):  # noqa: 
     page.get_by_role("button", name="▶").first.click()  # one word on, by the step button
     page.wait_for_function(f"() => ({FRAMED})('memory_chart').word[0] === {target + 1}")
     expect(page.get_by_text(f"Word {target + 2} (“{TEXT.split()[target + 1]}”)", exact=False)).to_be_visible()
+    # clicks the moment the charts are redrawn are not lost (the listener binds a new chart as soon as it appears)
+    page.locator(".st-key-readout_chart .js-plotly-plot").scroll_into_view_if_needed()
+    for k in (4, 1, 3):
+        page.mouse.click(*page.evaluate(CELL_XY, ["readout_chart", k, 2]))
+        page.wait_for_function(f"() => ({FRAMED})('unit_chart').word[0] === {k}", timeout=10_000)
     assert_clean(tab)

@@ -35,6 +35,11 @@ def test_jacobian_figure_has_a_trained_and_an_untrained_line_per_cell():
     assert [t["line"]["dash"] for t in fig["data"][:2]] == ["solid", "dot"]
     assert fig["layout"]["yaxis"]["type"] == "log" and fig["data"][0]["x"] == [5, 4, 3, 2, 1, 0]
     np.testing.assert_allclose(fig["data"][2]["y"], reports["lstm"]["trained"]["short"]["norms"], rtol=1e-5)
+    # the log axis spans whole decades that hold every curve (and the line at 1), labelled once per decade or few
+    ys = [v for tr in fig["data"] for v in tr["y"] if v] + [1.0]
+    lo, hi = fig["layout"]["yaxis"]["range"]
+    assert lo == int(lo) and hi == int(hi) and 10 ** lo <= min(ys) and max(ys) <= 10 ** hi
+    assert (hi - lo) / fig["layout"]["yaxis"]["dtick"] <= 5
     long = _json(inside.jacobian_figure(reports, "long", lang="ru"))
     assert len(long["data"][5]["x"]) == 9 and long["layout"]["title"]["text"].endswith("9 слов")
     np.testing.assert_allclose(long["data"][5]["y"], reports["gru"]["untrained"]["long"]["norms"], rtol=1e-5)
@@ -43,7 +48,9 @@ def test_jacobian_figure_has_a_trained_and_an_untrained_line_per_cell():
 def test_step_factor_figure_draws_one_bar_per_step_back():
     r = sentence_jacobians(_model("gru"), [2, 3, 4, 5], long_len=4)
     fig = _json(inside.step_factor_figure(r, ["movie", "was", "not"]))
-    assert [t["type"] for t in fig["data"]] == ["bar", "bar"] and fig["data"][0]["x"] == [1, 2, 3]
+    assert [t["type"] for t in fig["data"]] == ["bar", "bar"]
+    # each bar stands over the word it steps into (it once sat one label to the right of it)
+    assert fig["data"][0]["x"] == fig["layout"]["xaxis"]["tickvals"] == [0, 1, 2]
     assert fig["layout"]["xaxis"]["ticktext"] == ["movie", "was", "not"]
     np.testing.assert_allclose(fig["data"][1]["y"], r["untrained"]["factors"], rtol=1e-5)
     assert "GRU" in fig["layout"]["title"]["text"]

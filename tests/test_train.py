@@ -270,12 +270,25 @@ def tiny_ru_csv(path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_train_all_dry_run(tmp_path):
-    out = tmp_path / "models"
-    r = run("train", "--all", "--dry-run", "--out-dir", out, "--ru-csv", tiny_ru_csv(tmp_path / "ru.csv"))
+def test_train_all_dry_run_in_parallel_gives_the_weights_of_a_sequential_run(tmp_path):
+    ru = tiny_ru_csv(tmp_path / "ru.csv")
+    out, par = tmp_path / "models", tmp_path / "parallel"
+    r = run("train", "--all", "--dry-run", "--seed", 7, "--out-dir", out, "--ru-csv", ru)
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(SHIPPED)
     for name in SHIPPED:
         b = load_model(out / name)
         assert b.metrics["stopped"] == "max_batches" and 0 <= trace(b.model, b.vocab, "good").p <= 1
+        assert b.metrics["train_config"]["seed"] == 7 and "--seed 7" in b.metrics["command"]
     assert load_model(out / "ru-gru").metrics["data"]["rows_used"] == 72
+    # two processes, slowest recipe first: the same bytes as one after the other (one thread each, own seed).
+    # config.json differs only in the checksum of the card, which records the date and the seconds taken.
+    r = run("train", "--all", "--dry-run", "--seed", 7, "--jobs", 2, "--out-dir", par, "--ru-csv", ru)
+    assert r.returncode == 0, r.stderr
+    for name in SHIPPED:
+        for f in ("weights.safetensors", "vocab.json"):
+            assert (par / name / f).read_bytes() == (out / name / f).read_bytes(), (name, f)
+        configs = [json.loads((d / name / "config.json").read_text()) for d in (out, par)]
+        for c in configs:
+            c["files"].pop("metrics.json")
+        assert configs[0] == configs[1]

@@ -34,6 +34,21 @@ def _positive(values) -> list:
     return [v if v is not None and v > 0 else None for v in _finite(values)]
 
 
+def _log_axis(*series) -> dict:
+    """A log axis over whole decades (10^lo .. 10^hi, one label per decade or per few), so a short axis on a
+    phone never stacks digit labels ("2 … 9") on top of "10^-1"."""
+    vals = [v for s in series for v in s if v is not None and v > 0]
+    if not vals:
+        return {"type": "log", "exponentformat": "power"}
+    lo, hi = math.floor(math.log10(min(vals))), math.ceil(math.log10(max(vals)))
+    hi = max(hi, lo + 1)
+    return {"type": "log", "exponentformat": "power", "range": [lo, hi], "dtick": max(1, math.ceil((hi - lo) / 5))}
+
+
+# Invisible outside ticks push the x labels 8 px down, clear of the lowest y label at the corner they share.
+_X_GAP = {"ticks": "outside", "ticklen": 8, "tickcolor": "rgba(0,0,0,0)"}
+
+
 def _token_axis(tokens: Sequence[str]) -> dict:
     return {"tickmode": "array", "tickvals": list(range(len(tokens))), "ticktext": [label(x) for x in tokens],
             "tickangle": -45}
@@ -43,12 +58,13 @@ def jacobian_figure(reports: Mapping[str, dict], which: str = "long", lang: str 
     """‖∂h_T/∂h_t‖₂ against the distance from the end, per cell: trained solid, untrained dotted, log y.
     `reports` maps a cell to sentence_jacobians' output; `which` is "short" (the sentence) or "long"."""
     fig = go.Figure()
-    n = 0
+    n, ys = 0, [[1.0]]
     for cell, r in reports.items():
         name, n = CELL_NAMES.get(cell, cell), r[f"n_{which}"]
         for state, dash in (("trained", "solid"), ("untrained", "dot")):
             curve = r[state][which]
-            fig.add_trace(go.Scatter(x=np.asarray(curve["distance"]).tolist(), y=_positive(curve["norms"]),
+            ys.append(_positive(curve["norms"]))
+            fig.add_trace(go.Scatter(x=np.asarray(curve["distance"]).tolist(), y=ys[-1],
                                      mode="lines", name=t(f"lab_{state}", lang, cell=name),
                                      line={"color": CELL_COLORS.get(cell), "dash": dash}))
     fig.add_hline(y=1, line_dash="dash", line_width=1, line_color=palette.GUIDE)
@@ -56,7 +72,8 @@ def jacobian_figure(reports: Mapping[str, dict], which: str = "long", lang: str 
     fig.update_layout(**_LAYOUT, title=t("fx_grad_title", lang, words=words),
                       xaxis_title=t("fx_steps_before_end", lang), yaxis_title=t("lab_jac_y", lang),
                       separators=plotly_separators(lang))
-    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_xaxes(**_X_GAP)
+    fig.update_yaxes(**_log_axis(*ys))
     return fig
 
 
@@ -67,12 +84,14 @@ def step_factor_figure(report: dict, tokens: Sequence[str], lang: str = "en") ->
     fig = go.Figure()
     for state, opacity in (("trained", 1.0), ("untrained", 0.45)):
         f = report[state]["factors"]
-        fig.add_trace(go.Bar(x=list(range(1, len(f) + 1)), y=_finite(f), name=t(f"lab_{state}", lang, cell=name),
+        # factor k is the step into word k+2, whose label sits at tick k (tokens = the words from the second on)
+        fig.add_trace(go.Bar(x=list(range(len(f))), y=_finite(f), name=t(f"lab_{state}", lang, cell=name),
                              opacity=opacity, marker={"color": CELL_COLORS.get(report["cell"])}))
     fig.add_hline(y=1, line_dash="dash", line_width=1, line_color=palette.GUIDE)
     fig.update_layout(**_LAYOUT, barmode="group", title=t("lab_factors_title", lang, cell=name),
                       xaxis=_token_axis(tokens), yaxis_title=t("lab_factors_y", lang),
                       separators=plotly_separators(lang))
+    fig.update_xaxes(**_X_GAP)
     return fig
 
 
@@ -97,17 +116,18 @@ def long_range_gradient_figure(sweep: dict, length: int | None = None, when: str
     per cell (averaged over the sweep's seeds), log y. `when` is "init" (before training: the cause) or "end"."""
     length = length or max(sweep["lengths"])
     key = {"init": "jac_init", "end": "jac_end"}[when]
-    fig = go.Figure()
+    fig, ys = go.Figure(), []
     for cell in sweep["cells"]:
         runs = [r for r in sweep["runs"] if r["cell"] == cell and r["length"] == length]
         if runs:
-            fig.add_trace(go.Scatter(x=np.asarray(runs[0]["distance"]).tolist(), mode="lines",
-                                     y=_positive(np.mean([r[key] for r in runs], axis=0)),
+            ys.append(_positive(np.mean([r[key] for r in runs], axis=0)))
+            fig.add_trace(go.Scatter(x=np.asarray(runs[0]["distance"]).tolist(), mode="lines", y=ys[-1],
                                      name=CELL_NAMES.get(cell, cell), line={"color": CELL_COLORS.get(cell)}))
     fig.update_layout(**_LAYOUT, title=t(f"fx_long_grad_{when}", lang, length=length),
                       xaxis_title=t("fx_steps_before_end", lang), yaxis_title=t("fx_mean_grad", lang),
                       separators=plotly_separators(lang))
-    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_xaxes(**_X_GAP)
+    fig.update_yaxes(**_log_axis(*ys))
     return fig
 
 
@@ -118,7 +138,7 @@ def exploding_figure(runs: Sequence[dict], lang: str = "en") -> go.Figure:
     panels = [("loss", t("fx_train_loss", lang)), ("grad_norm", t("fx_grad_norm", lang)),
               ("w_hh_norm", t("fx_whh", lang))]
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[title for _, title in panels])
-    series = palette.SERIES
+    series, ys = palette.SERIES, {1: [], 2: [], 3: []}
     for i, r in enumerate(runs):
         name = t("fx_run_name", lang, scale=r["init_scale"], clip=(t("fx_clip", lang, clip=r["clip"]) if r["clip"]
                                                                      else t("fx_no_clip", lang)))
@@ -127,6 +147,7 @@ def exploding_figure(runs: Sequence[dict], lang: str = "en") -> go.Figure:
                  (2, "used_norm", name, "solid", False), (3, "w_hh_norm", name, "solid", False)]
         for col, key, label_, dash, legend in lines:
             y = _positive(r[key])
+            ys[col].append(y)
             fig.add_trace(go.Scatter(x=list(range(1, len(y) + 1)), y=y, mode="lines", name=label_, legendgroup=name,
                                      showlegend=legend, line={"color": color, "dash": dash}), row=1, col=col)
             if r.get("diverged_at") and key != "used_norm":
@@ -139,8 +160,9 @@ def exploding_figure(runs: Sequence[dict], lang: str = "en") -> go.Figure:
     fig.update_layout(**{**_LAYOUT, "margin": {**_LAYOUT["margin"], "t": 80}}, title=t("fx_explode_title", lang),
                       height=480, separators=plotly_separators(lang),
                       legend={"orientation": "h", "yanchor": "top", "y": -0.2, "xanchor": "left", "x": 0})
-    fig.update_xaxes(title_text=t("fx_step", lang))
-    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_xaxes(title_text=t("fx_step", lang), **_X_GAP)
+    for col, panel in ys.items():
+        fig.update_yaxes(**_log_axis(*panel), row=1, col=col)
     return fig
 
 

@@ -103,8 +103,8 @@ def animation(tr: Trace, panels: list[tuple], lang: str = "en", frame_ms: int = 
     gap = 0.06 if len(panels) <= 2 else 0.035
     span = (1 - curve_top - gap * len(panels)) / len(panels)
     layout = {
-        "height": 420 + 180 * (len(panels) - 1),
-        "margin": {"l": 60, "r": 20, "t": 30, "b": 90},
+        "height": 460 + 180 * (len(panels) - 1),
+        "margin": {"l": 60, "r": 20, "t": 30, "b": 130},
         # No axis title: the slider's "after: word" label sits just below the word labels (it collided on phones).
         "xaxis": {"anchor": "y", **_xaxis(ticks, lang), "title": None},
         # The range starts below 0 so the "0" tick label sits clear of the word labels under the axis.
@@ -160,7 +160,9 @@ def animation(tr: Trace, panels: list[tuple], lang: str = "en", frame_ms: int = 
     # redraw=True: with redraw=False plotly.js drops heatmap layers from the view during an animation
     # (plotly/plotly.js#4491). Frames still carry only the masks and the cursor, so the payload does not grow.
     step_args = {"mode": "immediate", "frame": {"duration": 0, "redraw": True}}
-    layout["sliders"] = [{"active": cur, "pad": {"t": 60}, "currentvalue": {"prefix": t("fig_after", lang)},
+    # Play/Pause sit under the word labels and the slider under them, each the full width: beside the slider the
+    # buttons pushed the left margin out until a phone had ~130 px of plot left.
+    layout["sliders"] = [{"active": cur, "pad": {"t": 100}, "currentvalue": {"prefix": t("fig_after", lang)},
                           "transition": {"duration": 0},
                           "steps": [{"method": "animate", "label": ticks[i], "args": [[str(i)], step_args]}
                                     for i in range(n)]}]
@@ -169,8 +171,8 @@ def animation(tr: Trace, panels: list[tuple], lang: str = "en", frame_ms: int = 
     start = 0 if cur == n - 1 else cur
     play = {"frame": {"duration": frame_ms, "redraw": True}, "transition": {"duration": 0}, "mode": "immediate",
             "fromcurrent": True}
-    layout["updatemenus"] = [{"type": "buttons", "direction": "left", "x": 0, "y": 0, "xanchor": "right",
-                              "yanchor": "top", "pad": {"t": 60, "r": 10}, "showactive": False,
+    layout["updatemenus"] = [{"type": "buttons", "direction": "left", "x": 0, "y": 0, "xanchor": "left",
+                              "yanchor": "top", "pad": {"t": 60}, "showactive": False,
                               "buttons": [{"label": t("fig_play", lang), "method": "animate",
                                            "args": [[f["name"] for f in frames[start:]], play]},
                                           {"label": t("fig_pause", lang), "method": "animate",
