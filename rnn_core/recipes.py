@@ -35,13 +35,15 @@ EN = TrainConfig(epochs=10, patience=3, lr=1e-3, emb_init=0.1, prefix_weight=0.5
 RU = replace(EN, epochs=20, patience=4, lemmatize=True, neutral_weight=0.5, max_vocab=8000)
 ABLATE_LEMMATIZE = False  # True: train --all also trains each Russian recipe on word forms and records both
 SHIPPED: dict[str, TrainConfig] = {
+    # Seeds: each recipe was trained with seeds 13, 14, 15 and the one shipped was chosen without test (fewest wrong
+    # app examples, then suite, then validation: scripts/seeds.py); train --all reproduces that seed.
     "en-rnn": replace(EN, cell="rnn"),
-    "en-lstm": replace(EN, cell="lstm"),
+    "en-lstm": replace(EN, cell="lstm", seed=15),
     # The GRU did best (on validation, over three seeds) with the plain recipe plus the prefix loss.
     "en-gru": replace(EN, cell="gru", lr=2e-3, word_dropout=0.0, rare_dropout=0.0),
     # RNN and LSTM: the same validation accuracy at lr 2e-3 as at 1e-3 (within one validation tweet), and a sentiment
     # that survives a trailing noun: "это отличный X" over frequent nouns X (docs/training.md).
-    "ru-rnn": replace(RU, cell="rnn", lr=2e-3),
+    "ru-rnn": replace(RU, cell="rnn", lr=2e-3, seed=14),
     "ru-lstm": replace(RU, cell="lstm", lr=2e-3),
     "ru-gru": replace(RU, cell="gru"),
 }

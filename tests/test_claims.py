@@ -37,9 +37,8 @@ def test_example_chips_and_default_get_the_label_the_examples_say(bundle):
 # The issue's bars that a shipped model misses, with what it reaches instead (docs/training.md, "The shipped
 # models"): asserted at that level so a retrain cannot quietly fall further; everything else is held to the bar.
 MISSED = {
-    ("en-lstm", "a terrible boring mess"): 0.15, ("ru-lstm", "это отличный фильм"): 0.70,
+    ("en-lstm", "a terrible boring mess"): 0.37, ("ru-lstm", "это отличный фильм"): 0.70,
     ("ru-gru", "это отличный фильм"): 0.66,
-    ("en-lstm", "negated_negative"): 0.7333,
     ("ru-lstm", "plain"): 0.9062, ("ru-lstm", "negation"): 0.8438, ("ru-lstm", "negated_negative"): 0.7333,
     ("ru-lstm", "neutral_topic"): 0.6471,
     ("ru-gru", "plain"): 0.9062, ("ru-gru", "negated_negative"): 0.40, ("ru-gru", "contrast"): 0.5938,
