@@ -2,8 +2,9 @@
 computes."""
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, sessions
 
+sessions.limit_arenas()  # before the sessions' threads allocate (see sessions.limit_arenas)
 st.set_page_config(page_title="RNN Lens", page_icon="🔎", layout="wide")
 common.restore_from_url()
 ui = common.ui_language()

@@ -1,6 +1,6 @@
 """What a session holds on the server, kept here rather than in st.session_state so that it can be capped and freed:
 the models a user trained or uploaded (at most MAX_SESSION_MODELS, MAX_SESSION_BYTES in all; the oldest goes
-first) and the heavy jobs the session started.
+first; all sessions together at most MAX_SERVER_SESSION_BYTES) and the heavy jobs the session started.
 
 Streamlit keeps a closed tab's session state for server.disconnectedSessionTTL (2 minutes) and never tells a script
 that its session ended. A janitor thread therefore looks every few seconds at which sessions still have a
@@ -16,7 +16,7 @@ import uuid
 from collections import OrderedDict
 
 from rnn_core.errors import InputError
-from rnn_core.limits import MAX_SESSION_BYTES, MAX_SESSION_MODELS
+from rnn_core.limits import MAX_SERVER_SESSION_BYTES, MAX_SESSION_BYTES, MAX_SESSION_MODELS
 
 GRACE_SECONDS = float(os.environ.get("RNN_LENS_SESSION_GRACE", 15))
 SWEEP_SECONDS = 3.0
@@ -58,16 +58,37 @@ def add_model(bundle, session_id: str | None = None) -> list[str]:
     size = bundle.nbytes
     if size > MAX_SESSION_BYTES:
         raise InputError("session_model_too_big", mb=size / 2**20, limit=MAX_SESSION_BYTES // 2**20)
-    mine = models(session_id)
+    sid = session_id or current_id()
+    mine = models(sid)
     with _lock:
-        mine.pop(bundle.name, None)
+        kept = [(n, b) for n, b in mine.items() if n != bundle.name]
         dropped = []
-        while mine and (len(mine) >= MAX_SESSION_MODELS or sum(b.nbytes for b in mine.values()) + size >
-                        MAX_SESSION_BYTES):
-            dropped.append(mine.popitem(last=False)[0])
+        while kept and (len(kept) >= MAX_SESSION_MODELS or sum(b.nbytes for _, b in kept) + size > MAX_SESSION_BYTES):
+            dropped.append(kept.pop(0)[0])
+        others = sum(b.nbytes for other, ms in _models.items() if other != sid for b in ms.values())
+        if others + sum(b.nbytes for _, b in kept) + size > MAX_SERVER_SESSION_BYTES:
+            raise InputError("server_models_full", limit=round(MAX_SERVER_SESSION_BYTES / 2**20, 1))
+        mine.clear()
+        mine.update(kept)
         mine[bundle.name] = bundle
     _ensure_janitor()
     return dropped
+
+
+def check_room(nbytes: int, session_id: str | None = None) -> None:
+    """Refuse before unpacking when even `nbytes` (a zip's size: less than the model will take) would pass the
+    server-wide budget: unpacking a model only to drop it costs the memory the budget is there to keep."""
+    sid = session_id or current_id()
+    with _lock:
+        others = sum(b.nbytes for other, ms in _models.items() if other != sid for b in ms.values())
+    if others + nbytes > MAX_SERVER_SESSION_BYTES:
+        raise InputError("server_models_full", limit=round(MAX_SERVER_SESSION_BYTES / 2**20, 1))
+
+
+def server_bytes() -> int:
+    """What all sessions' own models take, in bytes (the server-wide budget's count)."""
+    with _lock:
+        return sum(b.nbytes for ms in _models.values() for b in ms.values())
 
 
 def track_job(session_id: str, job) -> None:
@@ -86,10 +107,47 @@ def release(session_id: str) -> None:
     """The session ended: stop its jobs and drop its models."""
     with _lock:
         jobs = _jobs.pop(session_id, [])
-        _models.pop(session_id, None)
+        freed = _models.pop(session_id, None)
         _gone_since.pop(session_id, None)
     for job in jobs:
         job.stop()
+    if freed:
+        del freed
+        trim_memory()
+
+
+def limit_arenas(n: int = 2) -> None:
+    """Make freed memory go back to the system. glibc gives each thread that allocates its own malloc arena (up to
+    8 per core), and Streamlit runs every session's script in a thread of its own; and after the first large block
+    is freed glibc raises its mmap threshold (up to 32 MB), so later model-sized buffers (a zip, a vocabulary, a
+    10 MB embedding) land in those arenas and stay there when freed. Two arenas and a fixed 1 MB threshold: large
+    buffers are mapped and unmapped. A no-op where libc is not glibc."""
+    _mallopt(-8, n)  # M_ARENA_MAX
+    _mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD (setting it also turns the dynamic raise off)
+
+
+def trim_memory() -> None:
+    """Hand freed heap pages back to the system (glibc's malloc_trim), so a closed classroom lowers the RSS."""
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+def _mallopt(param: int, value: int) -> None:
+    libc = _glibc()
+    if libc is not None:
+        libc.mallopt(param, value)
+
+
+def _glibc():
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
+    except OSError:
+        return None
 
 
 def _is_connected(key: str) -> bool:

@@ -45,6 +45,8 @@ def choose_data():
         return None, "custom"
     try:
         raw = up.getvalue()
+        if len(raw) > MAX_CSV_UPLOAD_MB * 2**20:  # the upload limit itself is higher: it lets bundles in
+            raise InputError("csv_too_big", file=md_escape(up.name[:200]), mb=MAX_CSV_UPLOAD_MB)
         cols = _columns(up.file_id, raw)
         if len(cols) < 2:
             raise InputError("need_two_columns", cols=", ".join(map(str, cols)))
@@ -60,6 +62,9 @@ def choose_data():
     except InputError as e:
         st.error(t("bad_upload", ui, error=md_escape(e.message(ui))))
         return None, "custom"
+
+
+MAX_CSV_UPLOAD_MB = 5  # what the uploader's label promises
 
 
 def _parsed(key: tuple, fn):
@@ -157,19 +162,50 @@ def result(job):
 
 def upload_model():
     up = st.file_uploader(t("upload_model", ui), type=["zip"], key="model_zip")
-    if up is None:
-        return
-    loaded = st.session_state.get("model_zip_loaded")  # (file id, model name): unpack each upload once, not per rerun
-    if loaded is None or loaded[0] != up.file_id or loaded[1] not in session_models():
-        try:
-            b = load_zip(up.getvalue(), up.name)
-            _keep(b)
-        except (BundleError, InputError) as e:  # a bad bundle, or one over the session's memory
-            st.error(t("bad_upload", ui, error=md_escape(e.message(ui))))
-            return
-        st.session_state["model_zip_loaded"] = (up.file_id, b.name)
-    b = session_models()[st.session_state["model_zip_loaded"][1]]
-    st.success(t("uploaded_model", ui, name=md_escape(b.name), cell=b.cell.upper(), acc=accuracy_text(b.metrics, ui)))
+    if up is not None and st.session_state.get("model_zip_seen") != up.file_id:  # each upload once, not per rerun
+        st.session_state["model_zip_seen"] = up.file_id
+        st.session_state["model_zip_outcome"] = _load_upload(up)
+        # The widget's value holds the zip's bytes until the next run, even once the file manager let go of them:
+        # start that run now, so an idle tab does not keep ~7 MB per upload.
+        del up
+        st.rerun()
+    loaded = st.session_state.get("model_zip_loaded")  # (file id, model name) of the last upload that worked
+    kind, what = st.session_state.get("model_zip_outcome", (None, None))
+    if kind == "error":
+        st.error(t("bad_upload", ui, error=md_escape(what.message(ui))))
+    elif loaded is not None and loaded[1] in session_models():
+        if what:
+            st.warning(t("models_dropped", ui, names=md_escape(", ".join(what))))
+        b = session_models()[loaded[1]]
+        st.success(t("uploaded_model", ui, name=md_escape(b.name), cell=b.cell.upper(),
+                     acc=accuracy_text(b.metrics, ui)))
+
+
+def _load_upload(up) -> tuple:
+    """("loaded", names of older models dropped to make room) or ("error", the InputError/BundleError)."""
+    try:
+        sessions.check_room(up.size)
+        b = load_zip(up.getvalue(), up.name)
+        dropped = sessions.add_model(b)
+    except (BundleError, InputError) as e:  # a bad bundle, or one over the session's or the server's memory
+        # kept for the next run without its traceback: its frames hold the zip and the model just refused
+        return "error", e.with_traceback(None)
+    finally:
+        _forget(up)
+        sessions.trim_memory()  # what unpacking freed (inflated files, parsed JSON) goes back to the system now
+    st.session_state["model_zip_loaded"] = (up.file_id, b.name)
+    return "loaded", dropped
+
+
+def _forget(up) -> None:
+    """Unpacked (or refused): Streamlit need not keep the zip's bytes for the rest of the session (~7 MB a shipped
+    bundle). The manager in memory has remove_file, as Streamlit's own chat input uses; others keep the file."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    mgr = getattr(ctx, "uploaded_file_mgr", None)
+    if ctx is not None and hasattr(mgr, "remove_file"):
+        mgr.remove_file(session_id=ctx.session_id, file_id=up.file_id)
 
 
 def _keep(b) -> None:

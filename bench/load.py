@@ -85,6 +85,7 @@ class User:
             answer.nbytes += len(raw)
             fwd = ForwardMsg()
             fwd.ParseFromString(raw)
+            self.on_message(fwd)
             kind = fwd.WhichOneof("type")
             if kind == "new_session":
                 self.page_hash = fwd.new_session.page_script_hash
@@ -95,6 +96,9 @@ class User:
                     continue
                 answer.seconds = time.perf_counter() - t0
                 return answer
+
+    def on_message(self, fwd) -> None:
+        """Every ForwardMsg of a run, as it arrives: a hook for subclasses (bench/budget.py); does nothing here."""
 
     def _element(self, el, answer: Answer) -> None:
         kind = el.WhichOneof("type")

@@ -1,9 +1,11 @@
 """Hard limits on everything a bundle, an upload or a training run may ask for, checked *before* anything is
 allocated. One home, so the loader, the trainer and the app agree (a model the Train page can make always loads).
 
-The shipped models are far inside them: vocabulary 10,002, embedding 100, hidden 128, max_len 50, ~4.5 MB.
+The shipped models are inside them: vocabulary 25,000, embedding 100, hidden 128, max_len 50, ~11 MB.
 """
 from __future__ import annotations
+
+import os
 
 from . import cells
 
@@ -24,7 +26,11 @@ MAX_ZIP_ENTRIES = 64  # a bundle zip has at most 7 files and a folder
 
 # Models a session keeps in memory (trained or uploaded): freed when the session ends.
 MAX_SESSION_MODELS = 3
-MAX_SESSION_BYTES = 12 * 1024 * 1024  # two models of the shipped size (en-lstm: 5.7 MB); 20 sessions: <= 240 MB
+MAX_SESSION_BYTES = 28 * 1024 * 1024  # two models of the shipped size (13.5 MB in memory, 25k-word vocabularies)
+# ... and all sessions together: the memory budget of one server (README, "Memory budget"). Past it an upload or a
+# finished training is refused with a clear message instead of the server growing. 120 MB of Bundle.nbytes is about
+# nine shipped-size models, ~175 MB of RSS (a loaded one costs ~19 MB: Python objects beyond the estimate).
+MAX_SERVER_SESSION_BYTES = int(os.environ.get("RNN_LENS_SESSION_MODELS_MB", 120)) * 1024 * 1024
 
 def n_params(cell: str, vocab_size: int, emb_dim: int, hidden_dim: int) -> int:
     """The parameter count of SentimentRNN for these sizes, computed without building it (an unknown cell counts as

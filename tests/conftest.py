@@ -92,13 +92,19 @@ def app(models_root, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def fresh_streamlit_caches():
-    """Every test starts with empty st.cache_resource / st.cache_data: the app's caches are process-wide, so without
-    this a test would see models and traces another test left behind."""
+    """Every test starts with empty st.cache_resource / st.cache_data and no session models: the app's caches are
+    process-wide, so without this a test would see models and traces another test left behind."""
     import streamlit as st
 
     st.cache_resource.clear()
     st.cache_data.clear()
     yield
+    # Sessions' own models are server-wide too (app_pages/sessions.py, capped in all): AppTest sessions never
+    # disconnect, so what one test uploaded would count against the next one's budget.
+    from app_pages import sessions
+
+    for sid in list(sessions._models):
+        sessions.release(sid)
 
 
 @pytest.fixture

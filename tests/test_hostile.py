@@ -309,3 +309,63 @@ def test_b13_a_very_wide_csv_is_refused_and_parsed_once(app, monkeypatch):
     at.checkbox(key="skip_other").uncheck().run()
     assert not at.exception and not at.error
     assert len(calls) == 3  # columns once, then the Dataset once per choice of options (two), never per rerun
+
+
+def test_a_shipped_bundle_uploads_and_its_zip_is_not_kept(app, monkeypatch):
+    """A model downloaded from the app can be uploaded back (a shipped one zips to ~7 MB: once over the 5 MB upload
+    limit and the 12 MB session cap); once unpacked, Streamlit no longer holds the zip's bytes for the session."""
+    import tomllib
+
+    from rnn_core.bundle import MODELS_DIR, bundle_zip, load_model
+    from rnn_core.limits import MAX_SESSION_BYTES
+
+    b = load_model(MODELS_DIR / "en-gru")
+    data = bundle_zip(b)
+    from pathlib import Path
+
+    cfg = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
+    assert len(data) < cfg["server"]["maxUploadSize"] * 2**20 and 2 * b.nbytes <= MAX_SESSION_BYTES
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+
+    removed = []
+    real = MemoryUploadedFileManager.remove_file
+    monkeypatch.setattr(MemoryUploadedFileManager, "remove_file",
+                        lambda self, session_id, file_id: (removed.append(file_id), real(self, session_id, file_id)))
+    at = upload_model(app(text="good movie"), data, "en-gru.zip")
+    assert not at.error and any("en-gru" in s.value for s in at.success)
+    assert removed == [at.file_uploader(key="model_zip").value.file_id]  # the file manager dropped the bytes
+    at.run()  # and the page still says the model is loaded, once
+    assert sum("en-gru" in s.value for s in at.success) == 1 and len(removed) == 1
+
+
+def test_the_server_caps_all_sessions_models_together(monkeypatch, tmp_path):
+    from conftest import make_bundle
+
+    from app_pages import sessions
+
+    bundles = [load_model(make_bundle(tmp_path / f"s{i}", hidden=16)) for i in range(3)]
+    monkeypatch.setattr(sessions, "MAX_SERVER_SESSION_BYTES", bundles[0].nbytes * 2 + 1)
+    try:
+        sessions.add_model(bundles[0], "room-a")
+        sessions.add_model(bundles[1], "room-b")
+        with pytest.raises(InputError) as e:  # a third visitor's model would pass the server's budget
+            sessions.add_model(bundles[2], "room-c")
+        assert e.value.code == "server_models_full" and "MB" in e.value.message("en")
+        assert not sessions.models("room-c") and sessions.server_bytes() == 2 * bundles[0].nbytes
+        with pytest.raises(InputError):  # a zip that big is refused before it is unpacked
+            sessions.check_room(bundles[0].nbytes, "room-c")
+        sessions.check_room(0, "room-c")
+        sessions.release("room-b")  # someone leaves: there is room again
+        assert sessions.add_model(bundles[2], "room-c") == []
+    finally:
+        for sid in ("room-a", "room-b", "room-c"):
+            sessions.release(sid)
+
+
+def test_a_csv_over_five_mb_is_refused_on_the_train_page(app):
+    big = b"text,label\n" + b"a long enough review line,1\n" * (5 * 2**20 // 27 + 10)
+    at = app(text="good movie")
+    at.switch_page("app_pages/train.py").run()
+    at.radio(key="train_source").set_value("upload").run()
+    at.file_uploader(key="train_csv").upload("big.csv", big, "text/csv").run()
+    assert not at.exception and any("larger than 5 MB" in e.value for e in at.error)

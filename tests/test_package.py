@@ -141,4 +141,4 @@ def test_streamlit_config_keeps_the_watcher_off_the_virtualenv():
     from rnn_core.cli import streamlit_flags
 
     flags = streamlit_flags(ROOT / "app.py")
-    assert "--server.fileWatcherType=none" in flags and "--server.maxUploadSize=5" in flags
+    assert "--server.fileWatcherType=none" in flags and "--server.maxUploadSize=16" in flags
