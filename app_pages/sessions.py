@@ -9,6 +9,7 @@ keeps them).
 """
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -65,9 +66,7 @@ def add_model(bundle, session_id: str | None = None) -> list[str]:
         dropped = []
         while kept and (len(kept) >= MAX_SESSION_MODELS or sum(b.nbytes for _, b in kept) + size > MAX_SESSION_BYTES):
             dropped.append(kept.pop(0)[0])
-        others = sum(b.nbytes for other, ms in _models.items() if other != sid for b in ms.values())
-        if others + sum(b.nbytes for _, b in kept) + size > MAX_SERVER_SESSION_BYTES:
-            raise InputError("server_models_full", limit=round(MAX_SERVER_SESSION_BYTES / 2**20, 1))
+        _check_server_room(_others_bytes(sid) + sum(b.nbytes for _, b in kept) + size)
         mine.clear()
         mine.update(kept)
         mine[bundle.name] = bundle
@@ -80,8 +79,17 @@ def check_room(nbytes: int, session_id: str | None = None) -> None:
     server-wide budget: unpacking a model only to drop it costs the memory the budget is there to keep."""
     sid = session_id or current_id()
     with _lock:
-        others = sum(b.nbytes for other, ms in _models.items() if other != sid for b in ms.values())
-    if others + nbytes > MAX_SERVER_SESSION_BYTES:
+        total = _others_bytes(sid) + nbytes
+    _check_server_room(total)
+
+
+def _others_bytes(sid: str) -> int:
+    """Bytes of every other session's models (the caller holds _lock)."""
+    return sum(b.nbytes for other, ms in _models.items() if other != sid for b in ms.values())
+
+
+def _check_server_room(total: int) -> None:
+    if total > MAX_SERVER_SESSION_BYTES:
         raise InputError("server_models_full", limit=round(MAX_SERVER_SESSION_BYTES / 2**20, 1))
 
 
@@ -112,7 +120,7 @@ def release(session_id: str) -> None:
     for job in jobs:
         job.stop()
     if freed:
-        del freed
+        del freed  # the last reference: drop it before trimming, not when the function returns
         trim_memory()
 
 
@@ -121,9 +129,16 @@ def limit_arenas(n: int = 2) -> None:
     8 per core), and Streamlit runs every session's script in a thread of its own; and after the first large block
     is freed glibc raises its mmap threshold (up to 32 MB), so later model-sized buffers (a zip, a vocabulary, a
     10 MB embedding) land in those arenas and stay there when freed. Two arenas and a fixed 1 MB threshold: large
-    buffers are mapped and unmapped. A no-op where libc is not glibc."""
+    buffers are mapped and unmapped. Process-wide, so once is enough; a no-op where libc is not glibc."""
+    global _arenas_limited
+    if _arenas_limited:
+        return
+    _arenas_limited = True
     _mallopt(-8, n)  # M_ARENA_MAX
     _mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD (setting it also turns the dynamic raise off)
+
+
+_arenas_limited = False
 
 
 def trim_memory() -> None:
@@ -139,6 +154,7 @@ def _mallopt(param: int, value: int) -> None:
         libc.mallopt(param, value)
 
 
+@functools.cache
 def _glibc():
     import ctypes
     import ctypes.util

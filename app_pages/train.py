@@ -10,6 +10,7 @@ from rnn_core.bundle import bundle_zip, load_zip, safe_name
 from rnn_core.data import load_en, load_ru, read_csv_frame, read_labelled_csv
 from rnn_core.figures.training import confusion_matrix, training_curves
 from rnn_core.i18n import format_number
+from rnn_core.limits import MAX_CSV_UPLOAD_MB
 from rnn_core.model import CELL_NAMES
 from rnn_core.recipes import ru_path
 from rnn_core.safe_html import md_escape
@@ -45,7 +46,7 @@ def choose_data():
         return None, "custom"
     try:
         raw = up.getvalue()
-        if len(raw) > MAX_CSV_UPLOAD_MB * 2**20:  # the upload limit itself is higher: it lets bundles in
+        if len(raw) > MAX_CSV_UPLOAD_MB * 2**20:
             raise InputError("csv_too_big", file=md_escape(up.name[:200]), mb=MAX_CSV_UPLOAD_MB)
         cols = _columns(up.file_id, raw)
         if len(cols) < 2:
@@ -62,9 +63,6 @@ def choose_data():
     except InputError as e:
         st.error(t("bad_upload", ui, error=md_escape(e.message(ui))))
         return None, "custom"
-
-
-MAX_CSV_UPLOAD_MB = 5  # what the uploader's label promises
 
 
 def _parsed(key: tuple, fn):
@@ -167,7 +165,6 @@ def upload_model():
         st.session_state["model_zip_outcome"] = _load_upload(up)
         # The widget's value holds the zip's bytes until the next run, even once the file manager let go of them:
         # start that run now, so an idle tab does not keep ~7 MB per upload.
-        del up
         st.rerun()
     loaded = st.session_state.get("model_zip_loaded")  # (file id, model name) of the last upload that worked
     kind, what = st.session_state.get("model_zip_outcome", (None, None))
@@ -192,7 +189,6 @@ def _load_upload(up) -> tuple:
         return "error", e.with_traceback(None)
     finally:
         _forget(up)
-        sessions.trim_memory()  # what unpacking freed (inflated files, parsed JSON) goes back to the system now
     st.session_state["model_zip_loaded"] = (up.file_id, b.name)
     return "loaded", dropped
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +38,9 @@ def sentences(n: int) -> list[str]:
     return out[:n]
 
 
-def run(tries: int) -> dict:
+@contextmanager
+def app_page(path: str):
+    """The app on the shipped models, open at `path` in Chromium (1400×1000); server and browser stop after."""
     from playwright.sync_api import sync_playwright
 
     server = Server(APP, {"RNN_LENS_MODELS": None}).start()
@@ -47,29 +50,34 @@ def run(tries: int) -> dict:
             browser = launch(pw)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(60_000)
-            page.goto(f"{server.url}?step={STEP}")
-            page.locator('[data-testid="stExpander"] summary').first.click()  # the sentence controls
-            box = page.locator('[data-testid="stTextArea"] textarea')
-            submit, click = [], []
-            for text in sentences(tries + 1):  # the first is a warm-up
-                box.fill(text)
-                t0 = time.perf_counter()
-                box.press("Control+Enter")
-                page.wait_for_function(TICKS, arg=tokenize(text), polling="raf")
-                submit.append(time.perf_counter() - t0)
-            words = tokenize(sentences(tries + 1)[-1])
-            picks = [k for k in range(len(words)) if words.count(words[k]) == 1]
-            for i in range(tries + 1):
-                k = picks[i % len(picks)]
-                chips = page.locator('[data-testid="stButtonGroup"]').last  # the word chips under the step's text
-                chip = chips.get_by_role("radio", name=words[k], exact=True)
-                t0 = time.perf_counter()
-                chip.click()
-                page.wait_for_function(FRAMED, arg=k, polling="raf")
-                click.append(time.perf_counter() - t0)
+            page.goto(server.url + path)
+            yield page
             browser.close()
     finally:
         server.stop()
+
+
+def run(tries: int) -> dict:
+    with app_page(f"?step={STEP}") as page:
+        page.locator('[data-testid="stExpander"] summary').first.click()  # the sentence controls
+        box = page.locator('[data-testid="stTextArea"] textarea')
+        submit, click = [], []
+        for text in sentences(tries + 1):  # the first is a warm-up
+            box.fill(text)
+            t0 = time.perf_counter()
+            box.press("Control+Enter")
+            page.wait_for_function(TICKS, arg=tokenize(text), polling="raf")
+            submit.append(time.perf_counter() - t0)
+        words = tokenize(sentences(tries + 1)[-1])
+        picks = [k for k in range(len(words)) if words.count(words[k]) == 1]
+        for i in range(tries + 1):
+            k = picks[i % len(picks)]
+            chips = page.locator('[data-testid="stButtonGroup"]').last  # the word chips under the step's text
+            chip = chips.get_by_role("radio", name=words[k], exact=True)
+            t0 = time.perf_counter()
+            chip.click()
+            page.wait_for_function(FRAMED, arg=k, polling="raf")
+            click.append(time.perf_counter() - t0)
     return {"submit": submit[1:], "click": click[1:], "heatmap click": heatmap_clicks(tries)}
 
 
@@ -86,35 +94,23 @@ ALL_FRAMED = """k => ['memory_chart', 'readout_chart', 'unit_chart'].every(key =
 
 
 def heatmap_clicks(tries: int) -> list[float]:
-    from playwright.sync_api import sync_playwright
-
-    server = Server(APP, {"RNN_LENS_MODELS": None}).start()
     text = "the cast is good but the film is boring and far too long"
     n = len(tokenize(text))
     out = []
-    try:
-        server.wait_healthy(120)
-        with sync_playwright() as pw:
-            browser = launch(pw)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(60_000)
-            page.goto(f"{server.url}memory?text={text.replace(' ', '%20')}")
-            heat = page.locator(".st-key-readout_chart .js-plotly-plot")
-            heat.wait_for()
-            heat.scroll_into_view_if_needed()
-            page.wait_for_function("() => !!document.querySelector('.st-key-unit_chart .js-plotly-plot')")
-            for i in range(tries + 1):  # the first is a warm-up
-                k = (2 + 5 * i) % n
-                if page.evaluate(ALL_FRAMED, k):
-                    k = (k + 1) % n
-                xy = page.evaluate(CELL_XY, ["readout_chart", k])
-                t0 = time.perf_counter()
-                page.mouse.click(*xy)
-                page.wait_for_function(ALL_FRAMED, arg=k, polling="raf")
-                out.append(time.perf_counter() - t0)
-            browser.close()
-    finally:
-        server.stop()
+    with app_page(f"memory?text={text.replace(' ', '%20')}") as page:
+        heat = page.locator(".st-key-readout_chart .js-plotly-plot")
+        heat.wait_for()
+        heat.scroll_into_view_if_needed()
+        page.wait_for_function("() => !!document.querySelector('.st-key-unit_chart .js-plotly-plot')")
+        for i in range(tries + 1):  # the first is a warm-up
+            k = (2 + 5 * i) % n
+            if page.evaluate(ALL_FRAMED, k):
+                k = (k + 1) % n
+            xy = page.evaluate(CELL_XY, ["readout_chart", k])
+            t0 = time.perf_counter()
+            page.mouse.click(*xy)
+            page.wait_for_function(ALL_FRAMED, arg=k, polling="raf")
+            out.append(time.perf_counter() - t0)
     return out[1:]
 
 

@@ -50,3 +50,8 @@ NEGATION = {"en": "not", "ru": "не"}
 
 def lesson_swaps(lang: str) -> dict[str, str]:
     return LESSON_SWAPS.get(lang, LESSON_SWAPS["en"])
+
+
+def claimed(lang: str) -> list[str]:
+    """Every sentence whose label the app states (LABELS): the default sentence, the chips, the memory-path pair."""
+    return [default_text(lang), *examples(lang), *PATH_PAIR[lang]]

@@ -24,6 +24,8 @@ MAX_FILE_BYTES = {"config.json": 64 * 1024, "metrics.json": 512 * 1024, "vocab.j
 MAX_ZIP_BYTES = 24 * 1024 * 1024  # everything inflated from one upload, counted while streaming
 MAX_ZIP_ENTRIES = 64  # a bundle zip has at most 7 files and a folder
 
+MAX_CSV_UPLOAD_MB = 5  # a CSV uploaded on the Train page (the server's upload limit is higher: it lets bundles in)
+
 # Models a session keeps in memory (trained or uploaded): freed when the session ends.
 MAX_SESSION_MODELS = 3
 MAX_SESSION_BYTES = 28 * 1024 * 1024  # two models of the shipped size (13.5 MB in memory, 25k-word vocabularies)

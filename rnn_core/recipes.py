@@ -221,8 +221,8 @@ def train_shipped(name: str, ru_csv: Path | None = None, progress=None, dry_run:
                   out_dir: Path = MODELS_DIR, cache: dict | None = None, seed: int | None = None) -> dict:
     """Rebuild one shipped bundle. `cache` (a dict the caller keeps across the six) holds each language's dataset,
     neutral texts and TF-IDF baseline: the three models of a language share them, so they are loaded and computed
-    once. `seed` replaces the recipe's seed (to report the spread over seeds; the shipped one is chosen on
-    validation)."""
+    once. `seed` replaces the recipe's seed (to report the spread over seeds; scripts/seeds.py chooses the
+    shipped one without looking at test)."""
     lang = name.split("-")[0]
     cfg = SHIPPED[name] if seed is None else replace(SHIPPED[name], seed=seed)
     if dry_run:
