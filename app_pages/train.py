@@ -1,12 +1,13 @@
 """Train your own network in the browser: data, settings, a live run that can be stopped, the result, and the
 model as a download (and back as an upload)."""
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from app_pages import sessions
 from app_pages.common import accuracy_text, chart, current_ui, session_models, t
 from app_pages.jobs import MAX_JOBS, MAX_SECONDS, MAX_WAITING, QUEUE, TrainingJob
 from rnn_core import BundleError, InputError, RnnLensError
-from rnn_core.bundle import bundle_zip, load_zip, safe_name
+from rnn_core.bundle import bundle_zip, safe_name
 from rnn_core.data import load_en, load_ru, read_csv_frame, read_labelled_csv
 from rnn_core.figures.training import confusion_matrix, training_curves
 from rnn_core.i18n import format_number
@@ -159,21 +160,23 @@ def result(job):
 
 
 def upload_model():
-    up = st.file_uploader(t("upload_model", ui), type=["zip"], key="model_zip")
-    if up is not None and st.session_state.get("model_zip_seen") != up.file_id:  # each upload once, not per rerun
-        st.session_state["model_zip_seen"] = up.file_id
+    gen = st.session_state.get("model_zip_gen", 0)
+    up = st.file_uploader(t("upload_model", ui), type=["zip"], key=f"model_zip_{gen}")
+    if isinstance(up, UploadedFile):
         st.session_state["model_zip_outcome"] = _load_upload(up)
-        # The widget's value holds the zip's bytes until the next run, even once the file manager let go of them:
-        # start that run now, so an idle tab does not keep ~7 MB per upload.
+        # Streamlit keeps a widget's value (an UploadedFile: the zip's bytes) for as long as the widget lives, and
+        # a closed tab's widgets for server.disconnectedSessionTTL (2 minutes): ~7 MB an upload. A new key retires
+        # this uploader, and the next run drops it with its bytes; the browser shows an empty uploader again.
+        st.session_state["model_zip_gen"] = gen + 1
         st.rerun()
-    loaded = st.session_state.get("model_zip_loaded")  # (file id, model name) of the last upload that worked
+    loaded = st.session_state.get("model_zip_loaded")  # the name of the last model an upload brought
     kind, what = st.session_state.get("model_zip_outcome", (None, None))
     if kind == "error":
         st.error(t("bad_upload", ui, error=md_escape(what.message(ui))))
-    elif loaded is not None and loaded[1] in session_models():
+    elif loaded in session_models():
         if what:
             st.warning(t("models_dropped", ui, names=md_escape(", ".join(what))))
-        b = session_models()[loaded[1]]
+        b = session_models()[loaded]
         st.success(t("uploaded_model", ui, name=md_escape(b.name), cell=b.cell.upper(),
                      acc=accuracy_text(b.metrics, ui)))
 
@@ -181,15 +184,13 @@ def upload_model():
 def _load_upload(up) -> tuple:
     """("loaded", names of older models dropped to make room) or ("error", the InputError/BundleError)."""
     try:
-        sessions.check_room(up.size)
-        b = load_zip(up.getvalue(), up.name)
-        dropped = sessions.add_model(b)
+        b, dropped = sessions.add_upload(up.getvalue(), up.name)
     except (BundleError, InputError) as e:  # a bad bundle, or one over the session's or the server's memory
         # kept for the next run without its traceback: its frames hold the zip and the model just refused
         return "error", e.with_traceback(None)
     finally:
         _forget(up)
-    st.session_state["model_zip_loaded"] = (up.file_id, b.name)
+    st.session_state["model_zip_loaded"] = b.name
     return "loaded", dropped
 
 

@@ -2,9 +2,11 @@
 RSS with 20 sessions, one training, two uploaded bundles per session at the caps, and the gradient lab running").
 
 One app server on 127.0.0.1, driven at the protocol level by bench/load.py's User (no browser):
-  1. N sessions open the Train page and upload two bundle zips, one after the other, through its single-file model
-     uploader (the browser deletes the file it replaces; so do we). The page must say the model was loaded: an
-     st.error, an exception or a dropped model is an error.
+  1. N sessions open the Train page and upload two bundle zips, one after the other, through its model uploader
+     (the page puts a fresh uploader in place of a used one). The page must say the model was loaded: an st.error,
+     an exception or a dropped model is an error. By default every session uploads the same two zips, as a class
+     does with the bundles its teacher handed out (the server keeps one copy); --distinct gives each session its
+     own renamed copies, so that nothing can be shared.
   2. Session 0 submits the Train form (English corpus) and polls its live fragment every second, as a browser does
      (run_every is timed by the browser); session 1 runs the long-range gradient experiment with a non-default step
      budget, so it is computed live, through the server-wide heavy-work queue.
@@ -22,7 +24,7 @@ bundles of bench.make_seed_models' sizes (the size the session cap in rnn_core/l
 own config applies (.streamlit/config.toml, e.g. server.maxUploadSize); --train-seconds sets RNN_LENS_TRAIN_SECONDS.
 A measurement, not a test; loopback only, bounded by --timeout; the server is always stopped.
 
-    python -m bench.budget        # 20 sessions x 2 uploads, one training, one lab run; --bundles seed, --json
+    python -m bench.budget        # 20 sessions x 2 uploads, one training, one lab run; --distinct, --bundles seed
 """
 from __future__ import annotations
 
@@ -101,18 +103,15 @@ class Visitor(User):
         self.alerts, self.texts = [], []
         return await self.run(cs)
 
-    async def upload(self, url: str, name: str, data: bytes, previous=None):
-        """Upload one zip through the Train page's model uploader; returns (the file's URLs, an error or None)."""
+    async def upload(self, url: str, name: str, data: bytes):
+        """Upload one zip through the Train page's model uploader (a fresh one after each upload: the page retires
+        the old one with its bytes); returns an error or None."""
         from streamlit.proto.BackMsg_pb2 import BackMsg
         from streamlit.proto.Common_pb2 import FileUploaderState
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
         token = {"X-Xsrftoken": self.http.cookies.get("_streamlit_xsrf", "")}
-        if previous is not None:  # a single-file uploader: the browser deletes the file it replaces
-            r = await asyncio.to_thread(self.http.delete, url.rstrip("/") + previous.delete_url, headers=token,
-                                        timeout=30)
-            if r.status_code != 204:
-                return None, f"DELETE {r.status_code}"
+        uploader = max((k for k in self.ids if k.startswith("model_zip_")), key=lambda k: int(k.rsplit("_", 1)[1]))
         msg = BackMsg()
         msg.file_urls_request.request_id = uuid.uuid4().hex
         msg.file_urls_request.file_names.append(f"{name}.zip")
@@ -126,17 +125,17 @@ class Visitor(User):
         r = await asyncio.to_thread(self.http.put, url.rstrip("/") + urls.upload_url, headers=token, timeout=60,
                                     files={"files": (f"{name}.zip", data, "application/zip")})
         if r.status_code != 204:
-            return None, f"PUT {r.status_code}: {r.text[:80]}"
+            return f"PUT {r.status_code}: {r.text[:80]}"
         state = FileUploaderState()
         state.uploaded_file_info.add(name=f"{name}.zip", size=len(data), file_id=urls.file_id).file_urls.CopyFrom(urls)
-        a = await self.visit("train", {self.ids["model_zip"]: state})
+        a = await self.visit("train", {self.ids[uploader]: state})
         bad = [b for kind, b in self.alerts if kind in ("error", "warning")]  # a warning: the cap dropped a model
         # The page names the model it loaded (an upload named like a shipped model becomes "<name>-own").
         shown = [b.split("**")[1] for k, b in self.alerts if k == "success" and b.startswith(LOADED + f"**{name}")]
         if a.error or bad or not shown:
-            return urls, (a.error or "; ".join(bad) or "no 'model loaded' message")[:200]
+            return (a.error or "; ".join(bad) or "no 'model loaded' message")[:200]
         self.loaded.append(shown[0])
-        return urls, None
+        return None
 
 
 async def open_session(stack: AsyncExitStack, v: Visitor, url: str, bundles: list, delay: float = 0) -> Visitor:
@@ -151,10 +150,8 @@ async def open_session(stack: AsyncExitStack, v: Visitor, url: str, bundles: lis
         url.replace("http", "ws", 1) + "_stcore/stream", subprotocols=["streamlit"], max_size=2**26,
         open_timeout=60, ping_interval=None))
     await v.visit("train")
-    previous = None
     for name, data in bundles:
-        previous, error = await v.upload(url, name, data, previous)
-        v.uploads.append((name, error))
+        v.uploads.append((name, await v.upload(url, name, data)))
     return v
 
 
@@ -197,7 +194,10 @@ async def lab(v: Visitor, steps: int) -> dict:
 
 
 async def drive(url: str, pid: int, bundles: list, sessions: int = 20, do_train: bool = True, do_lab: bool = True,
-                lab_steps: int = 250, window: float = 150, free_wait: float = 21, timeout: float = 240) -> dict:
+                lab_steps: int = 250, window: float = 150, free_wait: float = 21, timeout: float = 240,
+                own: dict | None = None) -> dict:
+    """`own`: session index -> that session's own (name, zip) list instead of `bundles` (--distinct)."""
+    mine = lambda v: (own or {}).get(v.index % 100, bundles)  # noqa: E731 -- the second classroom: index 100 + i
     start = time.monotonic()
     deadline = start + timeout
     samples, stop = [], asyncio.Event()
@@ -217,7 +217,7 @@ async def drive(url: str, pid: int, bundles: list, sessions: int = 20, do_train:
     crowd = [Visitor(i) for i in range(sessions)]
     training = lab_run = {}
     async with AsyncExitStack() as stack:
-        await asyncio.wait_for(asyncio.gather(*(open_session(stack, v, url, bundles, 0.2 * v.index) for v in crowd)),
+        await asyncio.wait_for(asyncio.gather(*(open_session(stack, v, url, mine(v), 0.2 * v.index) for v in crowd)),
                                left())
         mb["uploaded"] = now_mb()
         t_work, until = time.monotonic(), min(time.monotonic() + window, deadline - free_wait - 30)
@@ -231,7 +231,7 @@ async def drive(url: str, pid: int, bundles: list, sessions: int = 20, do_train:
     again = [Visitor(100 + i) for i in range(sessions)]
     if left() > 20:
         async with AsyncExitStack() as stack:
-            await asyncio.wait_for(asyncio.gather(*(open_session(stack, v, url, bundles, 0.2 * (v.index - 100))
+            await asyncio.wait_for(asyncio.gather(*(open_session(stack, v, url, mine(v), 0.2 * (v.index - 100))
                                                     for v in again)), left())
             mb["again"] = now_mb()
     stop.set()
@@ -239,8 +239,8 @@ async def drive(url: str, pid: int, bundles: list, sessions: int = 20, do_train:
     uploads = [(v.index, name, err) for v in crowd + again for name, err in v.uploads]
     errors = [u for u in uploads if u[2]] + [(k, "", r["error"]) for k, r in (("train", training), ("lab", lab_run))
                                              if r.get("error")]
-    return {"sessions": sessions, "bundles": [n for n, _ in bundles], "zip_mb": [round(len(d) / 2**20, 2)
-                                                                                for _, d in bundles],
+    return {"sessions": sessions, "bundles": [n for n, _ in bundles], "distinct": bool(own),
+            "zip_mb": [round(len(d) / 2**20, 2) for _, d in bundles],
             "uploads": len(uploads), "accepted": sum(not e for *_, e in uploads), "errors": len(errors),
             "error_examples": [list(e) for e in errors[:4]], "loaded": [v.loaded for v in crowd],
             "training": training, "lab": lab_run, **{f"rss_mb_{k}": v for k, v in mb.items()},
@@ -254,7 +254,8 @@ def table(res: dict) -> str:
     per = (res["rss_mb_uploaded"] - res["rss_mb_warm"]) / res["sessions"]
     again = res.get("rss_mb_again")
     rows = [("sessions x bundles", f"{res['sessions']} x {', '.join(res['bundles']) or 'none'} "
-                                   f"({' + '.join(map(str, res['zip_mb'])) or 0} MB zipped)"),
+                                   f"({' + '.join(map(str, res['zip_mb'])) or 0} MB zipped"
+                                   f"{'; a renamed copy for each session' if res.get('distinct') else ''})"),
             ("uploads accepted / errors (both classrooms)", f"{res['accepted']} of {res['uploads']} / {res['errors']}"),
             ("training / gradient lab (long-range, live)", f"{job(res['training'])} / {job(res['lab'])}"),
             ("server RSS idle / after one visit", f"{res['rss_mb_idle']} / {res['rss_mb_warm']} MB"),
@@ -284,11 +285,28 @@ def make_bundles(kind: str, names=("en-gru", "ru-lstm")) -> list:
         return [(n, bundle_zip(load_model(Path(tmp) / n))) for n in names]
 
 
+def distinct_copies(bundles: list, sessions: int) -> dict:
+    """Each session's own renamed copies of `bundles`: every zip differs, so none is shared on the server (the
+    worst case for its memory: 2 x sessions models to keep, not two)."""
+    from rnn_core.bundle import bundle_zip, load_zip
+
+    out = {}
+    for i in range(sessions):
+        out[i] = []
+        for name, data in bundles:
+            b = load_zip(data, f"{name}.zip")
+            b.name = b.config["name"] = f"{name}-{i}"
+            out[i].append((b.name, bundle_zip(b)))
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.budget", description=__doc__.split("\n\n")[0])
     p.add_argument("--sessions", type=int, default=20)
     p.add_argument("--bundles", choices=["shipped", "seed"], default="shipped")
     p.add_argument("--uploads", type=int, default=2, help="bundles each session uploads (0 to 2)")
+    p.add_argument("--distinct", action="store_true", help="each session uploads its own renamed copies: no two zips "
+                                                           "alike, nothing shared on the server")
     p.add_argument("--no-train", action="store_true")
     p.add_argument("--no-lab", action="store_true")
     p.add_argument("--lab-steps", type=int, default=250, help="the lab's step budget (the shipped sweep's: 1000)")
@@ -304,12 +322,13 @@ def main(argv=None) -> int:
     from .browser import Server
 
     bundles = make_bundles(args.bundles)[: args.uploads]
+    own = distinct_copies(bundles, args.sessions) if args.distinct else None
     server = Server(APP, env={"RNN_LENS_TRAIN_SECONDS": str(args.train_seconds)} if args.train_seconds else {})
     try:
         server.start().wait_healthy()
         res = asyncio.run(drive(server.url, server.proc.pid, bundles, args.sessions, not args.no_train,
                                 not args.no_lab, args.lab_steps, args.window, GRACE_SECONDS + SWEEP_SECONDS + 3,
-                                args.timeout))
+                                args.timeout, own))
     finally:
         server.stop()
     print(json.dumps(res, ensure_ascii=False) if args.json else table(res))

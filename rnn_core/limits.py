@@ -26,13 +26,15 @@ MAX_ZIP_ENTRIES = 64  # a bundle zip has at most 7 files and a folder
 
 MAX_CSV_UPLOAD_MB = 5  # a CSV uploaded on the Train page (the server's upload limit is higher: it lets bundles in)
 
-# Models a session keeps in memory (trained or uploaded): freed when the session ends.
+# Models a session keeps (trained or uploaded): freed when the session ends (app_pages/sessions.py).
 MAX_SESSION_MODELS = 3
 MAX_SESSION_BYTES = 28 * 1024 * 1024  # two models of the shipped size (13.5 MB in memory, 25k-word vocabularies)
-# ... and all sessions together: the memory budget of one server (README, "Memory budget"). Past it an upload or a
-# finished training is refused with a clear message instead of the server growing. 120 MB of Bundle.nbytes is about
-# nine shipped-size models, ~175 MB of RSS (a loaded one costs ~19 MB: Python objects beyond the estimate).
-MAX_SERVER_SESSION_BYTES = int(os.environ.get("RNN_LENS_SESSION_MODELS_MB", 120)) * 1024 * 1024
+# ... and all sessions together, the memory budget of one server (README, "Memory budget"): at most this much of
+# them unpacked in memory at once (64 MB of Bundle.nbytes: four shipped-size models, ~80 MB of RSS); the others wait
+# as zips on disk, at most MAX_SERVER_STORE_BYTES of them, past which a new one is refused with a clear message.
+MAX_SERVER_SESSION_BYTES = int(os.environ.get("RNN_LENS_SESSION_MODELS_MB", 64)) * 1024 * 1024
+MAX_SERVER_STORE_BYTES = int(os.environ.get("RNN_LENS_SESSION_STORE_MB", 512)) * 1024 * 1024  # ~70 shipped zips
+
 
 def n_params(cell: str, vocab_size: int, emb_dim: int, hidden_dim: int) -> int:
     """The parameter count of SentimentRNN for these sizes, computed without building it (an unknown cell counts as

@@ -40,3 +40,25 @@ def test_uploads_through_the_protocol_are_loaded_and_a_broken_zip_is_an_error(ti
     assert 0 < mb["idle"] < mb["warm"]  # the first visit imports torch and the pages
     assert mb["warm"] <= mb["hwm"] and mb["uploaded"] <= mb["hwm"] + 1 and mb["end"] <= mb["work_peak"] + 1
     assert mb["freed"] > 0 and mb["again"] > 0 and res["wall_s"] < 90
+
+
+def test_distinct_uploads_are_each_sessions_own(tiny_models, models_root):
+    """--distinct: every session uploads renamed copies, so the server can share none of them."""
+    from bench import APP
+    from bench.browser import Server
+    from bench.budget import distinct_copies
+    from rnn_core.bundle import bundle_zip, load_model
+
+    bundles = [("en-gru", bundle_zip(load_model(models_root / "en-gru")))]
+    own = distinct_copies(bundles, 2)
+    assert own[0][0][1] != own[1][0][1]  # two different zips
+    server = Server(APP, env=tiny_models).start()
+    try:
+        server.wait_healthy()
+        res = asyncio.run(drive(server.url, server.proc.pid, bundles, sessions=2, do_train=False, do_lab=False,
+                                free_wait=3, timeout=90, own=own))
+    finally:
+        server.stop()
+    assert res["errors"] == 0 and res["accepted"] == res["uploads"] == 4 and res["distinct"]
+    assert res["loaded"] == [["en-gru-0"], ["en-gru-1"]]
+    assert "a renamed copy for each session" in table(res)

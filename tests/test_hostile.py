@@ -246,7 +246,8 @@ def test_cli_reports_an_unexpected_error_in_one_line(monkeypatch, capsys):
 # Pages: B6, B7, B10, B13 through AppTest ------------------------------------------------------------------------
 def upload_model(at, data: bytes, name="evil.zip"):
     at.switch_page("app_pages/train.py").run()
-    at.file_uploader(key="model_zip").upload(name, data, "application/zip").run()
+    gen = at.session_state["model_zip_gen"] if "model_zip_gen" in at.session_state else 0
+    at.file_uploader(key=f"model_zip_{gen}").upload(name, data, "application/zip").run()
     assert not at.exception
     return at
 
@@ -313,8 +314,12 @@ def test_b13_a_very_wide_csv_is_refused_and_parsed_once(app, monkeypatch):
 
 def test_a_shipped_bundle_uploads_and_its_zip_is_not_kept(app, monkeypatch):
     """A model downloaded from the app can be uploaded back (a shipped one zips to ~7 MB: once over the 5 MB upload
-    limit and the 12 MB session cap); once unpacked, Streamlit no longer holds the zip's bytes for the session."""
+    limit and the 12 MB session cap); once unpacked, neither Streamlit's file manager nor the uploader's widget
+    state holds the zip's bytes (the widget's value kept ~7 MB per upload, also in closed tabs for 2 minutes)."""
+    import gc
     import tomllib
+
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
 
     from rnn_core.bundle import MODELS_DIR, bundle_zip, load_model
     from rnn_core.limits import MAX_SESSION_BYTES
@@ -333,33 +338,92 @@ def test_a_shipped_bundle_uploads_and_its_zip_is_not_kept(app, monkeypatch):
                         lambda self, session_id, file_id: (removed.append(file_id), real(self, session_id, file_id)))
     at = upload_model(app(text="good movie"), data, "en-gru.zip")
     assert not at.error and any("en-gru" in s.value for s in at.success)
-    assert removed == [at.file_uploader(key="model_zip").value.file_id]  # the file manager dropped the bytes
+    assert len(removed) == 1  # the file manager dropped the bytes
+    assert at.file_uploader(key="model_zip_1").value is None  # a fresh uploader took the used one's place
+    gc.collect()
+    assert not [o for o in gc.get_objects() if type(o) is UploadedFile]  # no widget state holds the zip
     at.run()  # and the page still says the model is loaded, once
     assert sum("en-gru" in s.value for s in at.success) == 1 and len(removed) == 1
+    upload_model(at, data, "again.zip")  # the fresh uploader works too: the same bytes, not unpacked again
+    assert not at.error and sum("en-gru" in s.value for s in at.success) == 1 and len(removed) == 2
 
 
-def test_the_server_caps_all_sessions_models_together(monkeypatch, tmp_path):
+def _zipped(tmp_path, n: int, prefix: str = "s"):
     from conftest import make_bundle
 
+    from rnn_core.bundle import bundle_zip
+
+    bundles = [load_model(make_bundle(tmp_path / f"{prefix}{i}", hidden=16)) for i in range(n)]
+    return bundles, [bundle_zip(b) for b in bundles]
+
+
+def test_the_server_caps_all_sessions_stored_models_together(monkeypatch, tmp_path):
     from app_pages import sessions
 
-    bundles = [load_model(make_bundle(tmp_path / f"s{i}", hidden=16)) for i in range(3)]
-    monkeypatch.setattr(sessions, "MAX_SERVER_SESSION_BYTES", bundles[0].nbytes * 2 + 1)
+    bundles, zips = _zipped(tmp_path, 3)
+    monkeypatch.setattr(sessions, "MAX_SERVER_STORE_BYTES", len(zips[0]) + len(zips[1]) + 1)
     try:
-        sessions.add_model(bundles[0], "room-a")
-        sessions.add_model(bundles[1], "room-b")
-        with pytest.raises(InputError) as e:  # a third visitor's model would pass the server's budget
-            sessions.add_model(bundles[2], "room-c")
+        sessions.add_model(bundles[0], "room-a", zips[0])
+        sessions.add_model(bundles[1], "room-b", zips[1])
+        with pytest.raises(InputError) as e:  # a third visitor's model would pass the server's store
+            sessions.add_model(bundles[2], "room-c", zips[2])
         assert e.value.code == "server_models_full" and "MB" in e.value.message("en")
-        assert not sessions.models("room-c") and sessions.server_bytes() == 2 * bundles[0].nbytes
-        with pytest.raises(InputError):  # a zip that big is refused before it is unpacked
-            sessions.check_room(bundles[0].nbytes, "room-c")
-        sessions.check_room(0, "room-c")
+        assert not sessions.models("room-c") and sessions.stored_bytes() == len(zips[0]) + len(zips[1])
+        with pytest.raises(InputError):  # an upload that big is refused before it is unpacked
+            sessions.add_upload(zips[2], "c.zip", "room-c")
+        sessions.add_upload(zips[0], "a.zip", "room-c")  # bytes the server holds already cost nothing more
+        assert list(sessions.models("room-c")) == ["s0"] and sessions.stored_bytes() == len(zips[0]) + len(zips[1])
         sessions.release("room-b")  # someone leaves: there is room again
-        assert sessions.add_model(bundles[2], "room-c") == []
+        assert sessions.add_model(bundles[2], "room-c", zips[2]) == []
     finally:
         for sid in ("room-a", "room-b", "room-c"):
             sessions.release(sid)
+
+
+def test_only_the_recently_used_session_models_stay_unpacked(monkeypatch, tmp_path):
+    """Memory holds MAX_SERVER_SESSION_BYTES of sessions' models whatever their number; the rest wait as zips and
+    come back on use with the same weights."""
+    import torch
+
+    from app_pages import sessions
+
+    bundles, zips = _zipped(tmp_path, 4, "u")
+    monkeypatch.setattr(sessions, "MAX_SERVER_SESSION_BYTES", 2 * bundles[0].nbytes + 1)
+    try:
+        for i, (b, z) in enumerate(zip(bundles, zips, strict=True)):
+            sessions.add_model(b, f"desk-{i}", z)
+            assert sessions.server_bytes() <= 2 * bundles[0].nbytes + 1
+        assert sessions.stored_bytes() == sum(map(len, zips))
+        again = sessions.models("desk-0")["u0"]  # put away two uploads ago: unpacked again from its zip
+        assert again is not bundles[0] and again.name == "u0"
+        for (k, v), (k2, v2) in zip(again.model.state_dict().items(), bundles[0].model.state_dict().items(),
+                                    strict=True):
+            assert k == k2 and torch.equal(v, v2)
+        assert again.vocab.itos == bundles[0].vocab.itos
+        assert sessions.models("desk-0")["u0"] is again and sessions.server_bytes() <= 2 * bundles[0].nbytes + 1
+    finally:
+        for i in range(4):
+            sessions.release(f"desk-{i}")
+    assert sessions.server_bytes() == 0 and sessions.stored_bytes() == 0
+
+
+def test_one_upload_in_many_sessions_is_kept_once_until_the_last_leaves(tmp_path):
+    from app_pages import sessions
+
+    _, zips = _zipped(tmp_path, 1, "shared")
+    try:
+        first = [sessions.add_upload(zips[0], "class.zip", f"pupil-{i}")[0] for i in range(5)]
+        assert all(b is first[0] for b in first) and sessions.stored_bytes() == len(zips[0])
+        assert sessions.server_bytes() == first[0].nbytes
+        path = next(sessions._store_folder().iterdir())
+        for i in range(4):
+            sessions.release(f"pupil-{i}")
+        assert sessions.models("pupil-4")["shared0"] is first[0] and path.exists()
+        sessions.release("pupil-4")
+        assert not path.exists() and sessions.stored_bytes() == 0 and sessions.server_bytes() == 0
+    finally:
+        for i in range(5):
+            sessions.release(f"pupil-{i}")
 
 
 def test_a_csv_over_five_mb_is_refused_on_the_train_page(app):

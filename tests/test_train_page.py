@@ -74,7 +74,7 @@ def test_bundle_round_trip_through_upload(page):
     job = jobs.TrainingJob(ds, TrainConfig(cell="rnn", emb_dim=8, hidden_dim=8, epochs=2, min_count=1), "roundtrip")
     job.start().wait(60)
     at = page
-    at.file_uploader(key="model_zip").upload("roundtrip.zip", bundle_zip(job.bundle), "application/zip").run()
+    at.file_uploader(key="model_zip_0").upload("roundtrip.zip", bundle_zip(job.bundle), "application/zip").run()
     assert any("roundtrip" in s.value for s in at.success)
     at.switch_page("app_pages/memory.py").run()
     assert "roundtrip" in at.selectbox(key="my_model").options
@@ -82,7 +82,7 @@ def test_bundle_round_trip_through_upload(page):
 
 def test_a_bad_bundle_upload_is_refused(page):
     at = page
-    at.file_uploader(key="model_zip").upload("evil.zip", b"PK\x03\x04garbage", "application/zip").run()
+    at.file_uploader(key="model_zip_0").upload("evil.zip", b"PK\x03\x04garbage", "application/zip").run()
     assert not at.exception and any("not a .zip" in e.value for e in at.error)
 
 
