@@ -2,6 +2,7 @@
 State that should survive a shared link (text, language, cell, UI language) is bound to the URL's query params."""
 from __future__ import annotations
 
+import functools
 import weakref
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -21,8 +22,9 @@ from rnn_core.trace import trace
 serve_with_one_thread()  # once per process: this module is imported once and cached
 
 __all__ = ["CELLS", "PageContext", "Selection", "accuracy_text", "chart", "current_ui", "example_chips",
-           "get_analysis", "get_bundle", "get_trace", "lesson_step", "model_name", "page_sentence", "restore_from_url",
-           "sentence_controls", "session_models", "set_lesson_step", "sidebar_about", "t", "ui_language", "write_url"]
+           "get_analysis", "get_bundle", "get_trace", "lesson_step", "model_fragment", "model_name", "page_sentence",
+           "restore_from_url", "sentence_controls", "session_models", "set_lesson_step", "sidebar_about", "t",
+           "ui_language", "write_url"]
 
 
 # The state a shared link reproduces, as it appears in the URL: ?text=...&lang=AUTO&cell=GRU&ui=RU. Its home is a
@@ -128,6 +130,21 @@ def get_bundle(name: str):
         return _load(name, str(models_dir())), None
     except BundleError as e:
         return None, e.message(current_ui())
+
+
+def model_fragment(fn, name: str, *args) -> None:
+    """fn(bundle, *args) as an st.fragment (its identity: fn's), given the model by name. Streamlit keeps a
+    fragment's arguments for the session's later reruns of it: a Bundle there would keep a session's own model in
+    memory after the server put it away (app_pages/sessions.py), so the name is looked up again on each run."""
+    @functools.wraps(fn)
+    def body(name: str, *args):
+        bundle, err = get_bundle(name)
+        if bundle is None:  # the session's model went meanwhile (a newer upload took its place)
+            st.warning(err or name)
+            return
+        fn(bundle, *args)
+
+    st.fragment(body)(name, *args)
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)

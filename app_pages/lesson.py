@@ -9,6 +9,7 @@ from app_pages.common import (
     get_bundle,
     get_trace,
     lesson_step,
+    model_fragment,
     model_name,
     page_sentence,
     set_lesson_step,
@@ -46,14 +47,14 @@ def chosen_word(tr, default: int) -> int:
     return default if k is None else int(k)
 
 
-def words(sel, b, tr):
+def words(b, sel, tr):
     st.markdown(t("lesson_words", ui, n=len(tr.tokens), first=q(tr.words[0]), last=q(tr.words[-1])))
     st.html(token_chips(tr.words, tr.unknown, unknown_title="⟨unk⟩", titles=tr.keys))
     if any(tr.unknown):
         st.markdown(t("lesson_words_unk", ui, n=sum(tr.unknown)))
 
 
-def ids(sel, b, tr):
+def ids(b, sel, tr):
     st.markdown(t("lesson_ids", ui, v=len(b.vocab), unk=b.vocab.unk_id))
     rows = lesson.words(tr)
     lemma = lesson.first_lemma(tr)
@@ -64,7 +65,7 @@ def ids(sel, b, tr):
     st.markdown(markdown_table(table))
 
 
-def embedding(sel, b, tr):
+def embedding(b, sel, tr):
     e = lesson.embedding(tr)
     st.markdown(t("lesson_embedding", ui, e=e["dim"]))
     if e["repeat"]:
@@ -74,7 +75,7 @@ def embedding(sel, b, tr):
     chart(figs.embedding_figure(tr, ui, highlight=k), "lesson_embedding")
 
 
-def step(sel, b, tr):
+def step(b, sel, tr):
     t0, u0 = lesson.focus(b.model, tr)
     t_ = chosen_word(tr, t0)
     unit = st.number_input(t("lesson_unit", ui), 0, tr.h.shape[1] - 1, value=lesson.focus_unit(b.model, tr, t_),
@@ -88,7 +89,7 @@ def step(sel, b, tr):
         st.caption(t("lesson_terms", ui) + ": " + " · ".join(f"{k} = {v:+.3f}" for k, v in s["terms"]))
 
 
-def memory(sel, b, tr):
+def memory(b, sel, tr):
     m = lesson.memory(b.model, tr)
     st.markdown(t("lesson_memory", ui, h=tr.h.shape[1], token=q(tr.tokens[m["jump"]]), a=m["before"], b=m["after"]))
     if m["flips"]:
@@ -99,7 +100,7 @@ def memory(sel, b, tr):
     chart(memory_animation(tr, ui, order=unit_order(b.model), highlight=k), "lesson_memory")
 
 
-def readout(sel, b, tr):
+def readout(b, sel, tr):
     r = lesson.readout(b.model, tr)
     st.markdown(t("lesson_readout", ui, n_pos=r["n_pos"], n_neg=r["n_neg"], s=r["sum"], b=r["bias"],
                   logit=r["logit"], p=r["p"]))
@@ -109,7 +110,7 @@ def readout(sel, b, tr):
     chart(figs.readout_figure(contributions(b.model, tr)["contrib"][-1], unit_order(b.model), ui), "lesson_readout")
 
 
-def gates(sel, b, tr):
+def gates(b, sel, tr):
     shown, name = tr, sel.name
     if not cells.get(tr.cell).gates:  # a plain RNN: show the LSTM of the same language beside it
         name = model_name(sel.lang, "lstm")
@@ -132,7 +133,7 @@ def _logit_norms(bundle, tr):
     return step_gradient_norms(bundle.model, tr.ids, objective="logit")
 
 
-def gradients(sel, b, tr):
+def gradients(b, sel, tr):
     if len(tr.tokens) < 2:
         st.markdown(t("lesson_grad_one", ui))
         return
@@ -174,7 +175,8 @@ def page():
     st.subheader(t(f"lesson_title_{name}", ui))
     if picked:
         # A fragment: a chip click reruns this step only, not the sentence box and the model load above it.
-        st.fragment(SHOW[name])(*picked)
+        sel, _, tr = picked
+        model_fragment(SHOW[name], sel.name, sel, tr)
     deeper = DEEPER[name]
     st.page_link(f"app_pages/{deeper}.py", label=t("lesson_deeper", ui, page=t(f"page_{deeper}", ui)),
                  icon=":material/arrow_forward:")

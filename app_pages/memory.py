@@ -4,7 +4,17 @@ import shlex
 import streamlit as st
 
 from app_pages import linked
-from app_pages.common import accuracy_text, chart, current_ui, get_bundle, get_trace, model_name, page_sentence, t
+from app_pages.common import (
+    accuracy_text,
+    chart,
+    current_ui,
+    get_bundle,
+    get_trace,
+    model_fragment,
+    model_name,
+    page_sentence,
+    t,
+)
 from rnn_core import cells, lesson
 from rnn_core.explain.readout import contributions, unit_order
 from rnn_core.figures.lesson import contribution_heatmap, step_figure, unit_figure
@@ -50,7 +60,7 @@ def page():
     tab_mem, tab_cmp, tab_how, tab_dl = st.tabs([t("tab_memory", ui), t("tab_compare", ui), t("tab_how", ui),
                                                  t("tab_download", ui)], key="memory_tab", on_change="rerun")
     with tab_mem:
-        linked_views(tr, bundle, order)
+        model_fragment(linked_views, name, tr, order)
     if tab_cmp.open:
         with tab_cmp:
             compare(text, lang)
@@ -65,8 +75,7 @@ def page():
 MEMORY_CHARTS = ["memory_chart", "readout_chart", "unit_chart"]
 
 
-@st.fragment
-def linked_views(tr, bundle, order):
+def linked_views(bundle, tr, order):
     """The memory, what the readout sees, one unit and one step, all showing the same word and unit. A click or
     ◀ ▶ reruns only this fragment (app_pages/linked.py)."""
     model = bundle.model

@@ -11,8 +11,14 @@ from rnn_core.i18n import format_number
 ui = current_ui()
 st.title(t("page_neurons", ui))
 st.markdown(t("neu_intro", ui))
-picked = page_sentence(ui)
-if picked:
+
+
+def page():
+    # A function, not module code: the unit box's callback keeps this page's globals for the session, and a
+    # Bundle there would stay alive with them (app_pages/common.model_fragment says more).
+    picked = page_sentence(ui)
+    if not picked:
+        return
     sel, bundle, tr = picked
     n_units = tr.h.shape[1]
     # The unit followed on the main or the gates page (linked views), else the one most active at the end.
@@ -34,3 +40,6 @@ if picked:
                     for c in top_contexts(index, int(unit), sign)]
             col.markdown(f"**{t(title, ui)}**")
             col.dataframe(rows, hide_index=True)
+
+
+page()

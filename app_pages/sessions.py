@@ -155,14 +155,14 @@ def add_upload(data: bytes, filename: str, session_id: str | None = None):
     sid = session_id or current_id()
     b = _bundle(digest)
     if b is None:
-        check_room(len(data), sid)
+        check_room(len(data))
         b = load_zip(data, filename)
     return b, add_model(b, sid, data)
 
 
-def check_room(nbytes: int, session_id: str | None = None) -> None:
+def check_room(nbytes: int) -> None:
     """Refuse before unpacking when a zip of `nbytes` could not be stored: unpacking a model only to drop it costs
-    the memory the budget is there to keep. (The session's own models would be counted as staying: a lower bound.)"""
+    the memory the budget is there to keep. (Every stored zip counts as staying, even one this session will drop.)"""
     with _lock:
         total = stored_bytes() + nbytes
     _check_server_room(total)

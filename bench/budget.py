@@ -41,7 +41,7 @@ from pathlib import Path
 
 from rnn_core.i18n import t
 
-from . import APP
+from . import APP, pct
 from .load import Answer, User, rss_mb
 
 LIMIT_MB = 900.0
@@ -96,6 +96,8 @@ class Visitor(User):
             w = cs.widget_states.widgets.add(id=wid)
             if value is True:
                 w.trigger_value = True
+            elif isinstance(value, str):
+                w.string_value = value
             elif isinstance(value, list):
                 w.string_array_value.data.extend(value)
             else:
@@ -153,6 +155,30 @@ async def open_session(stack: AsyncExitStack, v: Visitor, url: str, bundles: lis
     for name, data in bundles:
         v.uploads.append((name, await v.upload(url, name, data)))
     return v
+
+
+USE_TEXT = {"en": "the plot is dull but the cast is wonderful", "ru": "сюжет скучный, но актёры прекрасны"}
+
+
+async def use_own(v: Visitor, data: dict) -> dict:
+    """The main page on the session's first uploaded model (picked in its model box), with a sentence in that
+    model's language: the answer must be rnn_core's own for the same zip, whichever models the server had to put
+    away and unpack again meanwhile."""
+    from rnn_core.bundle import load_zip
+    from rnn_core.trace import trace
+
+    from .load import MAIN_PAGE
+
+    name, zipped = v.loaded[0], data[v.loaded[0]]
+    b = load_zip(zipped, f"{name}.zip")
+    text = USE_TEXT[b.lang]
+    await v.visit(MAIN_PAGE)
+    a = await v.visit(MAIN_PAGE, {v.ids["text"]: text, v.ids["my_model"]: name})
+    tr = trace(b.model, b.vocab, text, b.max_len)
+    shown = t("sidebar_model", "en", name=name, acc="").split(" ·")[0]  # "Model: **en-gru-3**": the page used it
+    ok = not a.error and (a.label, a.p) == (tr.label, f"{tr.p:.3f}") and any(x.startswith(shown) for x in v.texts)
+    return {"seconds": a.seconds, "error": None if ok else f"{name}: got {a.label} {a.p} {a.error}, want "
+                                                          f"{tr.label} {tr.p:.3f}"}
 
 
 async def bounded(job, until: float) -> dict:
@@ -220,6 +246,10 @@ async def drive(url: str, pid: int, bundles: list, sessions: int = 20, do_train:
         await asyncio.wait_for(asyncio.gather(*(open_session(stack, v, url, mine(v), 0.2 * v.index) for v in crowd)),
                                left())
         mb["uploaded"] = now_mb()
+        named = {shown: data for v in crowd for shown, data in  # the name each zip got on the page -> the zip
+                 zip(v.loaded, [d for (_, d), (_, e) in zip(mine(v), v.uploads, strict=True) if not e], strict=True)}
+        uses = await asyncio.wait_for(asyncio.gather(*(use_own(v, named) for v in crowd if v.loaded)), left())
+        mb["used"] = now_mb()
         t_work, until = time.monotonic(), min(time.monotonic() + window, deadline - free_wait - 30)
         training, lab_run = await asyncio.gather(
             bounded(train(crowd[0], until), until) if do_train else asyncio.sleep(0, {}),
@@ -238,12 +268,14 @@ async def drive(url: str, pid: int, bundles: list, sessions: int = 20, do_train:
     await sampler
     uploads = [(v.index, name, err) for v in crowd + again for name, err in v.uploads]
     errors = [u for u in uploads if u[2]] + [(k, "", r["error"]) for k, r in (("train", training), ("lab", lab_run))
-                                             if r.get("error")]
+                                             if r.get("error")] + [("use", "", u["error"]) for u in uses if u["error"]]
     return {"sessions": sessions, "bundles": [n for n, _ in bundles], "distinct": bool(own),
             "zip_mb": [round(len(d) / 2**20, 2) for _, d in bundles],
             "uploads": len(uploads), "accepted": sum(not e for *_, e in uploads), "errors": len(errors),
             "error_examples": [list(e) for e in errors[:4]], "loaded": [v.loaded for v in crowd],
-            "training": training, "lab": lab_run, **{f"rss_mb_{k}": v for k, v in mb.items()},
+            "training": training, "lab": lab_run, "uses": len(uses),
+            "use_s": [round(pct([u["seconds"] for u in uses], q), 2) for q in (50, 95)] if uses else None,
+            **{f"rss_mb_{k}": v for k, v in mb.items()},
             "free_wait_s": free_wait, "wall_s": round(time.monotonic() - start, 1), "samples": len(samples)}
 
 
@@ -257,6 +289,8 @@ def table(res: dict) -> str:
                                    f"({' + '.join(map(str, res['zip_mb'])) or 0} MB zipped"
                                    f"{'; a renamed copy for each session' if res.get('distinct') else ''})"),
             ("uploads accepted / errors (both classrooms)", f"{res['accepted']} of {res['uploads']} / {res['errors']}"),
+            ("each session's own model on the main page p50/p95", "none" if not res.get("uses") else
+             f"{res['uses']} answers, {res['use_s'][0]} / {res['use_s'][1]} s (RSS {res['rss_mb_used']} MB)"),
             ("training / gradient lab (long-range, live)", f"{job(res['training'])} / {job(res['lab'])}"),
             ("server RSS idle / after one visit", f"{res['rss_mb_idle']} / {res['rss_mb_warm']} MB"),
             ("RSS after the uploads (per session)", f"{res['rss_mb_uploaded']} MB ({per:.1f} MB)"),

@@ -34,6 +34,7 @@ def test_uploads_through_the_protocol_are_loaded_and_a_broken_zip_is_an_error(ti
     # upload named like a shipped model, the broken one refused by the page (its st.error is counted).
     assert res["uploads"] == 8 and res["accepted"] == 4 and res["errors"] == 4
     assert res["loaded"] == [["en-gru-own"], ["en-gru-own"]]
+    assert res["uses"] == 2  # and each session's main page answered on its own model, rightly (else an error)
     assert all(e[1] == "broken" and "cannot be used" in e[2] for e in res["error_examples"])
     assert table(res).endswith("FAIL")  # an error fails the target, whatever the memory
     mb = {k[7:]: v for k, v in res.items() if k.startswith("rss_mb_")}
@@ -60,5 +61,5 @@ def test_distinct_uploads_are_each_sessions_own(tiny_models, models_root):
     finally:
         server.stop()
     assert res["errors"] == 0 and res["accepted"] == res["uploads"] == 4 and res["distinct"]
-    assert res["loaded"] == [["en-gru-0"], ["en-gru-1"]]
+    assert res["loaded"] == [["en-gru-0"], ["en-gru-1"]] and res["uses"] == 2
     assert "a renamed copy for each session" in table(res)

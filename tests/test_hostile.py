@@ -348,6 +348,38 @@ def test_a_shipped_bundle_uploads_and_its_zip_is_not_kept(app, monkeypatch):
     assert not at.error and sum("en-gru" in s.value for s in at.success) == 1 and len(removed) == 2
 
 
+@pytest.mark.parametrize("page", ["memory", "gates", "lesson", "neurons", "whatif"])
+def test_a_session_model_put_away_is_not_kept_alive_by_a_page(app, monkeypatch, tmp_path, page):
+    """The linked views and lesson steps run as st.fragment, and Streamlit keeps a fragment (its arguments, and
+    the globals of the page that defined it) for the session: handed the Bundle, they kept every session's last
+    model in memory after the server put it away (+12 MB per session in bench.budget). They get its name now; the
+    page still works once it is unpacked again."""
+    import gc
+    import weakref
+
+    from conftest import make_bundle
+
+    from app_pages import sessions
+    from rnn_core.bundle import bundle_zip
+
+    mine, other = (load_model(make_bundle(tmp_path / n, cell="gru")) for n in ("mine", "other"))
+    at = upload_model(app(text="good movie"), bundle_zip(mine), "mine.zip")
+    at.switch_page(f"app_pages/{page}.py").run()
+    at.selectbox(key="my_model").select("mine").run()
+    assert not at.exception and not at.error
+    assert any("mine" in c.value for c in at.caption) or page != "memory"
+    held = weakref.ref(sessions.models(at.session_state["_rl_session"])["mine"])
+    monkeypatch.setattr(sessions, "MAX_SERVER_SESSION_BYTES", 1)  # room for one unpacked model: the newest
+    try:
+        sessions.add_model(other, "someone-else")
+        gc.collect()
+        assert held() is None
+        at.run()  # unpacked again from its zip
+        assert not at.exception and not at.error and at.selectbox(key="my_model").value == "mine"
+    finally:
+        sessions.release("someone-else")
+
+
 def _zipped(tmp_path, n: int, prefix: str = "s"):
     from conftest import make_bundle
 
