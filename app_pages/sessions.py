@@ -128,8 +128,11 @@ def add_model(bundle, session_id: str | None = None, data: bytes | None = None) 
         if digest not in _store:
             leaving = {d for _, d in [*dropped, *mine.items()] if _store[d].holders == {sid}} - {d for _, d in kept}
             _check_server_room(stored_bytes() - sum(_store[d].disk for d in leaving) + len(data))
-            path = _store_folder() / f"{digest}.zip"
-            path.write_bytes(data)
+            try:
+                path = _store_folder() / f"{digest}.zip"
+                path.write_bytes(data)
+            except OSError as e:  # a full or read-only disk: say so, not a traceback
+                raise InputError("server_store_failed", why=e.strerror or type(e).__name__) from None
             _store[digest] = _Stored(path, bundle.name, size, len(data))
         old = dict(mine)
         mine.clear()

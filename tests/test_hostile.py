@@ -412,6 +412,24 @@ def test_the_server_caps_all_sessions_stored_models_together(monkeypatch, tmp_pa
             sessions.release(sid)
 
 
+def test_a_disk_that_cannot_take_the_zip_is_a_clear_message(monkeypatch, tmp_path):
+    from pathlib import Path
+
+    from app_pages import sessions
+
+    bundles, zips = _zipped(tmp_path, 1, "full")
+
+    def full(self, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(InputError) as e:
+        sessions.add_upload(zips[0], "full.zip", "room-full")
+    assert e.value.code == "server_store_failed" and "No space left on device" in e.value.message("en")
+    assert "диск" in e.value.message("ru")
+    assert not sessions.models("room-full") and sessions.stored_bytes() == 0 and sessions.server_bytes() == 0
+
+
 def test_only_the_recently_used_session_models_stay_unpacked(monkeypatch, tmp_path):
     """Memory holds MAX_SERVER_SESSION_BYTES of sessions' models whatever their number; the rest wait as zips and
     come back on use with the same weights."""
