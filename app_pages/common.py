@@ -132,19 +132,20 @@ def get_bundle(name: str):
         return None, e.message(current_ui())
 
 
-def model_fragment(fn, name: str, *args) -> None:
-    """fn(bundle, *args) as an st.fragment (its identity: fn's), given the model by name. Streamlit keeps a
-    fragment's arguments for the session's later reruns of it: a Bundle there would keep a session's own model in
-    memory after the server put it away (app_pages/sessions.py), so the name is looked up again on each run."""
+def model_fragment(fn, bundle, name: str, *args) -> None:
+    """fn(bundle, *args) as an st.fragment (its identity: fn's). Streamlit keeps a fragment's arguments for the
+    session's later reruns of it: a session's own Bundle there would stay in memory after the server put it away
+    (app_pages/sessions.py), so such a model is passed by name and looked up again on each run. A shipped model is
+    passed as it is: it is cached for every session anyway, and a lookup costs ~1 ms a rerun."""
     @functools.wraps(fn)
-    def body(name: str, *args):
-        bundle, err = get_bundle(name)
+    def body(shipped, name: str, *args):
+        bundle, err = (shipped, None) if shipped is not None else get_bundle(name)
         if bundle is None:  # the session's model went meanwhile (a newer upload took its place)
             st.warning(err or name)
             return
         fn(bundle, *args)
 
-    st.fragment(body)(name, *args)
+    st.fragment(body)(None if name in session_models() else bundle, name, *args)
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)

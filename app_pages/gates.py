@@ -41,7 +41,7 @@ def page():
         if not cells.get(tr.cell).gates:  # the plain RNN has none
             st.info(t("gates_rnn", ui))
         else:
-            model_fragment(linked_gates, sel.name, tr)
+            model_fragment(linked_gates, bundle, sel.name, tr)
             st.markdown(t(f"gates_{tr.cell}_eq", ui))
         st.subheader(t("gates_params_title", ui))
         loaded = {c: b for c in CELLS if (b := get_bundle(model_name(sel.lang, c))[0]) is not None}

@@ -175,8 +175,8 @@ def page():
     st.subheader(t(f"lesson_title_{name}", ui))
     if picked:
         # A fragment: a chip click reruns this step only, not the sentence box and the model load above it.
-        sel, _, tr = picked
-        model_fragment(SHOW[name], sel.name, sel, tr)
+        sel, bundle, tr = picked
+        model_fragment(SHOW[name], bundle, sel.name, sel, tr)
     deeper = DEEPER[name]
     st.page_link(f"app_pages/{deeper}.py", label=t("lesson_deeper", ui, page=t(f"page_{deeper}", ui)),
                  icon=":material/arrow_forward:")

@@ -60,7 +60,7 @@ def page():
     tab_mem, tab_cmp, tab_how, tab_dl = st.tabs([t("tab_memory", ui), t("tab_compare", ui), t("tab_how", ui),
                                                  t("tab_download", ui)], key="memory_tab", on_change="rerun")
     with tab_mem:
-        model_fragment(linked_views, name, tr, order)
+        model_fragment(linked_views, bundle, name, tr, order)
     if tab_cmp.open:
         with tab_cmp:
             compare(text, lang)
