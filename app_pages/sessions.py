@@ -105,10 +105,10 @@ def models(session_id: str | None = None) -> SessionModels:
     return SessionModels(session_id or current_id())
 
 
-def add_model(bundle, session_id: str | None = None, data: bytes | None = None) -> list[str]:
-    """Keep `bundle` in the session (`data`: the zip it was read from, else it is zipped here), dropping the oldest
-    models until the caps hold; returns the dropped names. A model over the session's byte cap, or one that the
-    server's store has no room for, is refused (InputError)."""
+def add_model(bundle, session_id: str | None = None, data: bytes | None = None, digest: str | None = None) -> list[str]:
+    """Keep `bundle` in the session (`data`: the zip it was read from, else it is zipped here; `digest`: its SHA-256
+    if the caller has it), dropping the oldest models until the caps hold; returns the dropped names. A model over
+    the session's byte cap, or one that the server's store has no room for, is refused (InputError)."""
     size = bundle.nbytes
     if size > MAX_SESSION_BYTES:
         raise InputError("session_model_too_big", mb=size / 2**20, limit=MAX_SESSION_BYTES // 2**20)
@@ -116,7 +116,7 @@ def add_model(bundle, session_id: str | None = None, data: bytes | None = None) 
         from rnn_core.bundle import bundle_zip
 
         data = bundle_zip(bundle)
-    digest = hashlib.sha256(data).hexdigest()
+    digest = digest or hashlib.sha256(data).hexdigest()
     sid = session_id or current_id()
     with _lock:
         mine = _models.setdefault(sid, OrderedDict())
@@ -160,7 +160,7 @@ def add_upload(data: bytes, filename: str, session_id: str | None = None):
     if b is None:
         check_room(len(data))
         b = load_zip(data, filename)
-    return b, add_model(b, sid, data)
+    return b, add_model(b, sid, data, digest)
 
 
 def check_room(nbytes: int) -> None:
@@ -178,20 +178,15 @@ def _check_server_room(total: int) -> None:
 
 def _bundle(digest: str):
     """The unpacked Bundle of a stored zip (unpacking it again if it was put away), or None if it is gone."""
-    with _lock:
-        if digest in _loaded:
-            _used(digest)
-            return _loaded[digest]
-        stored = _store.get(digest)
-    if stored is None:
-        return None
+    b, stored = _in_memory(digest)
+    if b is not None or stored is None:
+        return b
     from rnn_core.bundle import load_zip
 
     with _unpack:
-        with _lock:
-            if digest in _loaded:  # unpacked by another thread while this one waited
-                _used(digest)
-                return _loaded[digest]
+        b, stored = _in_memory(digest)  # unpacked (or released) by another thread while this one waited
+        if b is not None or stored is None:
+            return b
         try:
             b = load_zip(stored.path.read_bytes(), f"{stored.name}.zip")
         except FileNotFoundError:  # released meanwhile
@@ -203,6 +198,16 @@ def _bundle(digest: str):
             _loaded[digest] = b
             _used(digest)
     return b
+
+
+def _in_memory(digest: str) -> tuple:
+    """(the unpacked Bundle, None) if it is in memory (now the most recently used), else (None, its stored zip or
+    None)."""
+    with _lock:
+        if digest in _loaded:
+            _used(digest)
+            return _loaded[digest], None
+        return None, _store.get(digest)
 
 
 def _used(digest: str) -> None:

@@ -169,16 +169,17 @@ def upload_model():
         # this uploader, and the next run drops it with its bytes; the browser shows an empty uploader again.
         st.session_state["model_zip_gen"] = gen + 1
         st.rerun()
-    loaded = st.session_state.get("model_zip_loaded")  # the name of the last model an upload brought
+    # (name, cell, card) of the last model an upload brought: what the message needs, so that a rerun does not unpack
+    # a model the server put away just to say it is there
+    loaded = st.session_state.get("model_zip_loaded")
     kind, what = st.session_state.get("model_zip_outcome", (None, None))
     if kind == "error":
         st.error(t("bad_upload", ui, error=md_escape(what.message(ui))))
-    elif loaded in session_models():
+    elif loaded is not None and loaded[0] in session_models():
         if what:
             st.warning(t("models_dropped", ui, names=md_escape(", ".join(what))))
-        b = session_models()[loaded]
-        st.success(t("uploaded_model", ui, name=md_escape(b.name), cell=b.cell.upper(),
-                     acc=accuracy_text(b.metrics, ui)))
+        name, cell, card = loaded
+        st.success(t("uploaded_model", ui, name=md_escape(name), cell=cell.upper(), acc=accuracy_text(card, ui)))
 
 
 def _load_upload(up) -> tuple:
@@ -190,7 +191,7 @@ def _load_upload(up) -> tuple:
         return "error", e.with_traceback(None)
     finally:
         _forget(up)
-    st.session_state["model_zip_loaded"] = b.name
+    st.session_state["model_zip_loaded"] = (b.name, b.cell, {"test_accuracy": b.metrics.get("test_accuracy")})
     return "loaded", dropped
 
 

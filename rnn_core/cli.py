@@ -168,7 +168,7 @@ def cmd_train(args) -> None:
     from dataclasses import fields, replace
 
     from .bundle import MODELS_DIR
-    from .recipes import SHIPPED, load_dataset, neutral_texts, train_bundle, train_shipped
+    from .recipes import SHIPPED, load_dataset, neutral_texts, train_bundle
     from .train import TrainConfig
 
     if args.all:
@@ -177,15 +177,12 @@ def cmd_train(args) -> None:
         _check_out(out_dir, folder_ok=True)
         start, ru_csv = time.perf_counter(), Path(args.ru_csv) if args.ru_csv else None
         if args.jobs > 1:
-            cards = _train_parallel(ru_csv, out_dir, args.seed, args.jobs, args.dry_run)
+            _train_parallel(ru_csv, out_dir, args.seed, args.jobs, args.dry_run)
         else:
-            cache, cards = {}, []
+            cache = {}  # one process: the three models of a language share its data and baselines
             for k, name in enumerate(SHIPPED, 1):
                 print(f"[{k}/{len(SHIPPED)}] training {name} -> {out_dir / name}", file=sys.stderr)
-                cards.append(train_shipped(name, ru_csv, _bar(), args.dry_run, out_dir, cache, args.seed))
-                if not args.dry_run:  # the memory-path and neuron pages need an index of training sentences
-                    index_bundle(out_dir / name, ru_csv)
-                _say_trained(cards[-1])
+                _say_trained(_train_one(name, ru_csv, out_dir, args.seed, args.dry_run, _bar(), cache))
         print(f"all {len(SHIPPED)} models in {time.perf_counter() - start:.0f} s -> {out_dir}", file=sys.stderr)
         return
     if not args.out:
@@ -217,16 +214,17 @@ def _say_trained(card: dict) -> None:
           + f"), {card['train_seconds']} s", flush=True)
 
 
-def _train_one(name: str, ru_csv: Path | None, out_dir: Path, seed: int | None, dry_run: bool) -> dict:
+def _train_one(name: str, ru_csv: Path | None, out_dir: Path, seed: int | None, dry_run: bool, progress=None,
+               cache: dict | None = None) -> dict:
     from .recipes import train_shipped
 
-    card = train_shipped(name, ru_csv, None, dry_run, out_dir, {}, seed)
-    if not dry_run:
+    card = train_shipped(name, ru_csv, progress, dry_run, out_dir, {} if cache is None else cache, seed)
+    if not dry_run:  # the memory-path and neuron pages need an index of training sentences
         index_bundle(out_dir / name, ru_csv)
     return card
 
 
-def _train_parallel(ru_csv: Path | None, out_dir: Path, seed: int | None, jobs: int, dry_run: bool) -> list[dict]:
+def _train_parallel(ru_csv: Path | None, out_dir: Path, seed: int | None, jobs: int, dry_run: bool) -> None:
     """The six trainings in `jobs` processes, longest first so the last one does not run alone. Each run uses one
     thread with its own seed, so its weights are those of a sequential run (tested). Each process loads its
     language's data and computes its baselines itself (seconds, against minutes of training)."""
@@ -235,15 +233,12 @@ def _train_parallel(ru_csv: Path | None, out_dir: Path, seed: int | None, jobs: 
 
     from .recipes import LONGEST_FIRST
 
-    cards = []
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-        todo = {pool.submit(_train_one, name, ru_csv, out_dir, seed, dry_run): name for name in LONGEST_FIRST}
+        todo = [pool.submit(_train_one, name, ru_csv, out_dir, seed, dry_run) for name in LONGEST_FIRST]
         for name in LONGEST_FIRST:
             print(f"training {name} -> {out_dir / name}", file=sys.stderr)
         for done in as_completed(todo):
-            cards.append(done.result())
-            _say_trained(cards[-1])
-    return cards
+            _say_trained(done.result())
 
 
 def _check_out(path: Path, folder_ok: bool = False) -> None:

@@ -138,7 +138,7 @@ def exploding_figure(runs: Sequence[dict], lang: str = "en") -> go.Figure:
     panels = [("loss", t("fx_train_loss", lang)), ("grad_norm", t("fx_grad_norm", lang)),
               ("w_hh_norm", t("fx_whh", lang))]
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[title for _, title in panels])
-    series, ys = palette.SERIES, {1: [], 2: [], 3: []}
+    series, ys = palette.SERIES, {col: [] for col in range(1, len(panels) + 1)}
     for i, r in enumerate(runs):
         name = t("fx_run_name", lang, scale=r["init_scale"], clip=(t("fx_clip", lang, clip=r["clip"]) if r["clip"]
                                                                      else t("fx_no_clip", lang)))
